@@ -1,0 +1,1 @@
+"""Training data: photo folders, screening for grayscale and broken files, labels."""

@@ -1,0 +1,1 @@
+"""Training the colourization GANs: recipes, the trainer, callbacks and checkpoints."""

@@ -1,0 +1,1 @@
+"""Data files shipped with ColorApp: model weights with their cards, and icons."""
