@@ -80,6 +80,57 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from engine.atomic import write_atomic
+    from engine.catalog import ModelCatalog
+    from engine.data.photo_folder import find_images
+    from engine.errors import ColorAppError
+    from engine.evaluation import evaluate, markdown_table
+
+    catalog = ModelCatalog()
+    model_paths = {}
+    for item in args.models:
+        path = Path(item)
+        if not path.suffix:
+            entry = catalog.find(item)
+            if entry is None:
+                print(f"error: no model named {item!r}", file=sys.stderr)
+                return 2
+            path = entry.path
+        model_paths[path.stem] = path
+    try:
+        files = find_images(Path(args.data))
+        result = evaluate(model_paths, files, device=args.device, batch_size=args.batch_size)
+    except (ColorAppError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    table = markdown_table(result)
+    print(f"{result.photos} photos from {args.data}\n")
+    print(table)
+    if args.output:
+        output = Path(args.output)
+        write_atomic(output, lambda temporary: temporary.write_text(table, encoding="utf-8"))
+    return 0
+
+
+def _prepare_places(args: argparse.Namespace) -> int:
+    from engine.data.places import parse_fractions, prepare_places
+    from engine.errors import ColorAppError
+
+    try:
+        summary = prepare_places(
+            Path(args.root), out=Path(args.out) if args.out else None, seed=args.seed,
+            fractions=parse_fractions(args.fractions), workers=args.workers,
+            balance_totals=not args.per_class_rounding,
+        )
+    except (ColorAppError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="colorapp-engine", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -104,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_arguments(train)
     train.set_defaults(handler=_train)
 
+    evaluate = commands.add_parser("evaluate", help="measure models against colour photos")
+    evaluate.add_argument("--models", nargs="+", default=["pix2pix"],
+                          help="shipped model names or .safetensors files")
+    evaluate.add_argument("--data", required=True, help="folder of colour photos (searched recursively)")
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    evaluate.add_argument("--batch-size", type=int, default=16, help="photos per batch")
+    evaluate.add_argument("-o", "--output", help="also write the Markdown table to this file")
+    evaluate.set_defaults(handler=_evaluate)
+
     export = commands.add_parser("export", help="write a checkpoint's generator as a model file")
     export.add_argument("checkpoint", help="a step_*.pt or last.pt file, or a run folder")
     export.add_argument("-o", "--output", required=True, help="model file to write (.safetensors)")
@@ -115,6 +175,29 @@ def build_parser() -> argparse.ArgumentParser:
                         help="JSON object of training-data facts to add to the checkpoint's")
     export.add_argument("--notes", help="Markdown file appended to the model card (weaknesses, sources)")
     export.set_defaults(handler=_export)
+
+    places = commands.add_parser(
+        "prepare-places", help="screen Places205 and write its train/val/test split as a CSV file",
+        description="Find the class folders of a Places205 copy, remove grayscale and broken "
+        "images, split each class into train, val and test with a fixed seed, and write the "
+        "split as a CSV file. Sepia and other single-tint images are kept: only images "
+        "that the photo screening calls grayscale (one-channel files, or colour files "
+        "with almost no chroma) are removed, as for the Places205 split of Saccaro (2023).",
+    )
+    places.add_argument("root", help="folder with one sub-folder of images per class, "
+                        "flat (ROOT/abbey) or grouped by initial letter (ROOT/a/abbey)")
+    places.add_argument("--out", help="CSV file to write (default: ROOT/colorapp_split.csv); "
+                        "its paths are relative to ROOT either way")
+    places.add_argument("--seed", type=int, default=0, help="seed of the per-class shuffle (default 0)")
+    places.add_argument("--fractions", default="0.85,0.05,0.10",
+                        help="train,val,test fractions of each class, summing to 1 (default 0.85,0.05,0.10)")
+    places.add_argument("--workers", type=int, default=1,
+                        help="processes that screen images in parallel (default 1)")
+    places.add_argument("--per-class-rounding", action="store_true",
+                        help="round each class on its own, so that adding a class later leaves the "
+                        "other classes' split unchanged; the split totals can then miss the "
+                        "fractions by tens of images")
+    places.set_defaults(handler=_prepare_places)
     return parser
 
 

@@ -55,9 +55,9 @@ class Colorizer:
     def colorize(self, photo: Photo, strength: float = 1.0) -> Photo:
         """Return a colour version of ``photo`` at its full resolution, alpha kept.
 
-        The photo's own L* is kept pixel for pixel (any colour it has, such as a sepia
-        tint, is discarded); the predicted ab is upsampled to full size and scaled by
-        ``strength`` (0 to 1.5).
+        The photo's own L* is kept pixel for pixel, and any colour it has (a sepia
+        tint, say) is discarded. The predicted ab is upsampled to full size and
+        scaled by ``strength`` (0 to 1.5).
         """
         if not 0.0 <= strength <= MAX_STRENGTH:
             raise ValueError(f"strength must be between 0 and {MAX_STRENGTH}, got {strength}")

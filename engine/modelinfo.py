@@ -1,8 +1,8 @@
 """Model file metadata: reading and validating it without importing torch.
 
 A safetensors file starts with an 8-byte little-endian header length and a JSON
-header whose ``__metadata__`` entry is a string-to-string table; reading only that
-keeps the app's start-up fast and runs no code from the file.
+header whose ``__metadata__`` entry is a string-to-string table. Reading only that
+keeps the app's start-up fast, and it runs no code from the file.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _JSON_FIELDS = ("hyperparameters", "training_data", "metrics", "label_centers")
 
 @dataclass
 class ModelInfo:
-    """What a model file says about its generator, training and quality."""
+    """Metadata of a model file: its generator, training and quality."""
 
     name: str
     architecture: str

@@ -82,3 +82,34 @@ def test_train_resume_continues(tmp_path):
     from engine.training.checkpoint import load_checkpoint
 
     assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 2
+
+
+def test_train_stops_on_interrupt_and_resumes(tmp_path):
+    import signal
+    import time
+
+    from engine.training.checkpoint import load_checkpoint
+
+    run = tmp_path / "run"
+    data = str(real_photos()[0].parent)
+    command = [sys.executable, "-m", "engine", "train", "--recipe", "wgan-gp-class", "--data", data,
+               "--val", data, "--out", str(run), "--width", "8", "--batch-size", "2",
+               "--device", "cpu", "--threads", "1", "--validate-every", "0"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    lines = []
+    deadline = time.monotonic() + 240
+    for line in process.stderr:
+        lines.append(line)
+        if "step 1/" in line or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGINT)
+    lines.extend(process.stderr)
+    assert process.wait(timeout=120) == 130, "".join(lines)[-2000:]
+    stopped_at = load_checkpoint(run / "checkpoints" / "last.pt")["step"]
+    assert stopped_at >= 1
+
+    resumed = subprocess.run(command + ["--resume", "--max-steps", str(stopped_at + 1)],
+                             capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resumed at step {stopped_at}" in resumed.stderr
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == stopped_at + 1

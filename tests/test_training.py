@@ -201,3 +201,59 @@ def test_recipe_override_rejects_unknown_field():
 def test_recipe_rejects_batch_of_one():
     with pytest.raises(ValueError, match="batch_size must be at least 2"):
         get_recipe("pix2pix", batch_size=1)
+
+
+def test_out_of_memory_names_smaller_batch(tmp_path, monkeypatch):
+    trainer = _trainer("pix2pix", tmp_path, [], max_steps=2)
+
+    def exhaust(rgb, labels):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(trainer, "train_step", exhaust)
+    with pytest.raises(TrainingError, match="batch size 2; resume .* --batch-size 2 or a smaller --width"):
+        trainer.fit()
+
+
+def test_cached_dataset_matches_source(tmp_path):
+    from engine.data.cache import CachedDataset
+
+    source = _dataset(labels=[0, 1, 0, 1])
+    cached = CachedDataset(source, tmp_path / "cache")
+    assert len(cached) == len(source)
+    for index in range(len(source)):
+        image, label = cached[index]
+        expected, expected_label = source[index]
+        assert torch.equal(image, expected)
+        assert label == expected_label
+    again = CachedDataset(source, tmp_path / "cache")
+    assert again.array_path == cached.array_path
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
+
+
+def test_pause_resume_and_stop_from_another_thread(tmp_path):
+    import threading
+
+    class Controller(Callback):
+        def __init__(self):
+            self.paused_at = None
+            self.steps_while_paused = 0
+
+        def on_step_end(self, trainer, event):
+            if event.step == 1:
+                trainer.pause()
+                self.paused_at = event.step
+                threading.Timer(0.5, self.check_and_resume, args=(trainer, event.step)).start()
+            if event.step == 3:
+                threading.Thread(target=trainer.request_stop).start()
+
+        def check_and_resume(self, trainer, step):
+            self.steps_while_paused = trainer.step - step
+            trainer.unpause()
+
+    controller = Controller()
+    trainer = _trainer("pix2pix", tmp_path, [controller], max_steps=50)
+    assert trainer.fit() == "stopped"
+    assert controller.paused_at == 1
+    assert controller.steps_while_paused == 0
+    assert trainer.step in (3, 4)
+    assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["step"] == trainer.step

@@ -54,7 +54,7 @@ class LoggingCallback(Callback):
         self.every = every
 
     def on_step_end(self, trainer, event: StepEvent) -> None:
-        if event.step % self.every and event.step != event.total_steps:
+        if event.step % self.every and event.step not in (1, event.total_steps):
             return
         losses = " ".join(f"{name}={value:.4f}" for name, value in event.losses.items())
         log.info(

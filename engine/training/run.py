@@ -39,6 +39,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", type=int, default=0, help="step checkpoints to keep (0: all)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: default)")
     parser.add_argument("--workers", type=int, default=0, help="data loader worker processes")
+    parser.add_argument("--cache", metavar="DIR",
+                        help="decode the training images once into a memory-mapped array in DIR")
 
 
 def _coerce(recipe, field: str, text: str):
@@ -71,19 +73,26 @@ def build_recipe(args: argparse.Namespace):
 def run_training(args: argparse.Namespace) -> int:
     from engine.data.datasets import build_datasets
     from engine.training.callbacks import LoggingCallback
+    from engine.training.distributed import init_from_environment
     from engine.training.trainer import Trainer
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    distributed = init_from_environment(args.device)
     try:
         recipe = build_recipe(args)
         data = build_datasets(
             Path(args.data), Path(args.val) if args.val else None, recipe, args.num_classes,
             args.init_model, args.seed,
         )
+        train_set = data.train
+        if args.cache:
+            from engine.data.cache import CachedDataset
+
+            train_set = CachedDataset(train_set, args.cache)
         trainer = Trainer(
             recipe,
-            data.train,
+            train_set,
             args.out,
             width=args.width,
             num_classes=data.num_classes,
@@ -98,6 +107,7 @@ def run_training(args: argparse.Namespace) -> int:
             callbacks=[LoggingCallback()],
             num_workers=args.workers,
             extra_state=data.extra_state,
+            distributed=distributed,
         )
     except (ColorAppError, ValueError, FileNotFoundError) as error:
         log.error("%s", error)

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
 from engine.color import lab_to_rgb, rgb_to_lab
@@ -21,6 +22,7 @@ from engine.modelfile import load_generator
 from engine.models import PatchDiscriminator, build_generator
 from engine.training.callbacks import Callback, StepEvent, ValidationEvent
 from engine.training.checkpoint import load_checkpoint, save_checkpoint
+from engine.training.distributed import DistributedContext, device_for
 from engine.training.losses import bce_to_target, gradient_penalty, reconstruction_loss
 from engine.training.recipes import Recipe
 from engine.training.sampler import ResumableSampler
@@ -75,6 +77,7 @@ class Trainer:
         callbacks: list[Callback] | None = None,
         num_workers: int = 0,
         extra_state: dict | None = None,
+        distributed: DistributedContext | None = None,
     ) -> None:
         if len(train_set) < recipe.batch_size:
             raise TrainingError(
@@ -85,7 +88,9 @@ class Trainer:
         self.train_set = train_set
         self.val_set = val_set
         self.out_dir = Path(out_dir)
-        self.device = pick_device(device)
+        self.distributed = distributed
+        self.is_main = distributed is None or distributed.is_main
+        self.device = pick_device(device_for(distributed, device))
         self.seed = seed
         self.checkpoint_every = checkpoint_every
         self.validate_every = validate_every
@@ -125,14 +130,18 @@ class Trainer:
         self.discriminator_optimizer = torch.optim.Adam(
             self.discriminator.parameters(), lr=recipe.discriminator_lr * lr_scale, betas=betas
         )
-        self.steps_per_epoch = len(train_set) // recipe.batch_size
+        # Under torchrun each process takes its share of the data at the full batch size.
+        share = len(train_set) // (distributed.world_size if distributed else 1)
+        self.steps_per_epoch = share // recipe.batch_size
         planned = recipe.epochs * self.steps_per_epoch
         self.total_steps = min(planned, max_steps) if max_steps else planned
         self.schedulers = [self._scheduler(opt) for opt in (self.generator_optimizer, self.discriminator_optimizer)]
 
         self.step = 0
         self.epoch = 0
-        self.sampler = ResumableSampler(len(train_set), seed)
+        replicas = distributed.world_size if distributed else 1
+        rank = distributed.rank if distributed else 0
+        self.sampler = ResumableSampler(len(train_set), seed, num_replicas=replicas, rank=rank)
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -141,6 +150,17 @@ class Trainer:
         if self.use_amp:
             self.generator.to(memory_format=torch.channels_last)
             self.discriminator.to(memory_format=torch.channels_last)
+        # The networks that train_step runs: DDP wrappers under torchrun, else the modules.
+        self._generator_step: nn.Module = self.generator
+        self._discriminator_step: nn.Module = self.discriminator
+        if distributed is not None:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            # The class head has no gradient in a batch without labels.
+            unused = recipe.architecture == "unet-class"
+            self._generator_step = DistributedDataParallel(
+                self.generator, device_ids=ids, find_unused_parameters=unused
+            )
+            self._discriminator_step = DistributedDataParallel(self.discriminator, device_ids=ids)
 
     def _scheduler(self, optimizer: torch.optim.Optimizer):
         if self.recipe.schedule == "cosine":
@@ -213,7 +233,10 @@ class Trainer:
         self.last_metrics = dict(state.get("metrics", {}))
         log.info("resumed at step %d (epoch %d)", self.step, self.epoch)
 
-    def save(self) -> Path:
+    def save(self) -> Path | None:
+        """Write a checkpoint (the main process only, under torchrun) and return its path."""
+        if not self.is_main:
+            return None
         path = save_checkpoint(
             self.state_dict(), self.out_dir / "checkpoints", self.step, self.keep_checkpoints
         )
@@ -222,6 +245,8 @@ class Trainer:
 
     # Training.
     def _emit(self, hook: str, *args) -> None:
+        if not self.is_main:
+            return
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
 
@@ -234,7 +259,7 @@ class Trainer:
         return rgb
 
     def _generate(self, lightness: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        output = self.generator(lightness)
+        output = self._generator_step(lightness) if self.generator.training else self.generator(lightness)
         return output if isinstance(output, tuple) else (output, None)
 
     def train_step(self, rgb: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
@@ -255,8 +280,8 @@ class Trainer:
         # Discriminator (critic) updates on the same batch, against the same fake.
         for _ in range(recipe.critic_steps):
             with autocast:
-                real_scores = self.discriminator(lightness, real_ab)
-                fake_scores = self.discriminator(lightness, fake_ab.detach())
+                real_scores = self._discriminator_step(lightness, real_ab)
+                fake_scores = self._discriminator_step(lightness, fake_ab.detach())
                 if recipe.adversarial == "bce":
                     d_loss = recipe.discriminator_loss_weight * (
                         bce_to_target(real_scores, recipe.real_label)
@@ -264,7 +289,7 @@ class Trainer:
                     )
                 else:
                     wasserstein = fake_scores.mean() - real_scores.mean()
-                    penalty = gradient_penalty(self.discriminator, lightness, real_ab, fake_ab)
+                    penalty = gradient_penalty(self._discriminator_step, lightness, real_ab, fake_ab)
                     d_loss = wasserstein + recipe.gradient_penalty_weight * penalty
                     losses["gradient_penalty"] = penalty.item()
                     losses["wasserstein"] = -wasserstein.item()
@@ -275,7 +300,7 @@ class Trainer:
 
         # Generator update.
         with autocast:
-            fake_scores = self.discriminator(lightness, fake_ab)
+            fake_scores = self._discriminator_step(lightness, fake_ab)
             if recipe.adversarial == "bce":
                 adversarial = bce_to_target(fake_scores, 1.0)
             else:
@@ -306,10 +331,21 @@ class Trainer:
             )
         return losses
 
+    def _checked_step(self, rgb: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        try:
+            return self.train_step(rgb, labels)
+        except torch.OutOfMemoryError:
+            smaller = max(2, self.recipe.batch_size // 2)
+            raise TrainingError(
+                f"out of memory on {self.device} at batch size {self.recipe.batch_size}; "
+                f"resume from the last checkpoint with --batch-size {smaller}"
+                + (" or a smaller --width" if smaller == self.recipe.batch_size else "")
+            ) from None
+
     @torch.no_grad()
     def validate(self, max_previews: int = 4) -> dict[str, float]:
         """Return ab L1 (Lab units) and RGB PSNR of the generator and of a grayscale baseline."""
-        if self.val_set is None or len(self.val_set) == 0:
+        if self.val_set is None or len(self.val_set) == 0 or not self.is_main:
             return {}
         self.generator.eval()
         loader = DataLoader(self.val_set, batch_size=self.recipe.batch_size, shuffle=False)
@@ -383,14 +419,14 @@ class Trainer:
                     drop_last=True,
                     num_workers=self.num_workers,
                     # Its own generator keeps the loader from drawing on the global RNG,
-                    # which holds the dropout state that a resumed run must reproduce.
+                    # which contains the dropout state that a resumed run must reproduce.
                     generator=torch.Generator().manual_seed(self.seed + self.epoch),
                 )
                 for rgb, labels in loader:
                     self._wait_if_paused()
                     if self._stop.is_set():
                         break
-                    losses = self.train_step(rgb, labels)
+                    losses = self._checked_step(rgb, labels)
                     self.step += 1
                     self.sampler.start += self.recipe.batch_size
                     self._after_step(losses, started, started_step)
@@ -412,7 +448,3 @@ class Trainer:
         log.info("training %s at step %d", reason, self.step)
         return reason
 
-
-def generator_module(trainer: Trainer) -> nn.Module:
-    """Return the bare generator (unwrapped from DistributedDataParallel when wrapped)."""
-    return getattr(trainer.generator, "module", trainer.generator)

@@ -1,0 +1,81 @@
+"""Make a contact sheet PNG: input, ground truth and each model's colourization per photo.
+
+Usage: python tools/contact_sheet.py --data DIR --models pix2pix [more] -o sheet.png [--count 8]
+
+Each row is one photo of DIR at 256x256; the columns are the grayscale input, the
+ground truth, then one column per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from engine.catalog import ModelCatalog  # noqa: E402
+from engine.color import lab_to_rgb_keep_lightness, rgb_to_lab  # noqa: E402
+from engine.data.photo_folder import find_images  # noqa: E402
+from engine.evaluation import EVAL_SIZE, load_eval_image, predict_lab  # noqa: E402
+from engine.modelfile import load_generator  # noqa: E402
+
+LABEL_HEIGHT = 22
+
+
+def _to_image(rgb: torch.Tensor) -> Image.Image:
+    array = (rgb.permute(1, 2, 0).clamp(0, 1) * 255).round().byte().numpy()
+    return Image.fromarray(array, "RGB")
+
+
+def _resolve(item: str) -> Path:
+    path = Path(item)
+    if path.suffix:
+        return path
+    entry = ModelCatalog().find(item)
+    if entry is None:
+        raise SystemExit(f"error: no model named {item!r}")
+    return entry.path
+
+
+@torch.inference_mode()
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, type=Path)
+    parser.add_argument("--models", nargs="+", required=True)
+    parser.add_argument("-o", "--output", required=True, type=Path)
+    parser.add_argument("--count", type=int, default=8, help="photos (rows) on the sheet")
+    parser.add_argument("--skip", type=int, default=0, help="photos to skip at the start of DIR")
+    args = parser.parse_args()
+
+    files = find_images(args.data)[args.skip : args.skip + args.count]
+    models = [(name, load_generator(_resolve(name))[0]) for name in args.models]
+    titles = ["input", "ground truth"] + [name if not name.endswith(".safetensors") else Path(name).stem
+                                          for name, _ in models]
+    columns = len(titles)
+    sheet = Image.new("RGB", (columns * EVAL_SIZE, LABEL_HEIGHT + len(files) * EVAL_SIZE), "white")
+    draw = ImageDraw.Draw(sheet)
+    for column, title in enumerate(titles):
+        draw.text((column * EVAL_SIZE + 6, 5), title, fill="black")
+
+    for row, path in enumerate(files):
+        truth = load_eval_image(path)[None]
+        truth_lab = rgb_to_lab(truth)
+        gray = lab_to_rgb_keep_lightness(torch.cat((truth_lab[:, :1], torch.zeros_like(truth_lab[:, 1:])), 1))
+        tiles = [gray[0], truth[0]]
+        for _, model in models:
+            tiles.append(lab_to_rgb_keep_lightness(predict_lab(model, truth_lab))[0])
+        top = LABEL_HEIGHT + row * EVAL_SIZE
+        for column, tile in enumerate(tiles):
+            sheet.paste(_to_image(tile), (column * EVAL_SIZE, top))
+    sheet.save(args.output)
+    print(args.output)
+
+
+if __name__ == "__main__":
+    main()
