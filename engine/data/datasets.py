@@ -25,9 +25,38 @@ class RunData:
     extra_state: dict = field(default_factory=dict)
 
 
+def places_datasets(split_csv: Path, recipe) -> RunData:
+    """Return the train and val sets of a ``prepare-places`` split, labelled by class folder."""
+    from engine.data.places import load_split
+
+    train = load_split(split_csv, "train")
+    val = load_split(split_csv, "val")
+    summary = {
+        "dataset": "Places205",
+        "split_file": split_csv.name,
+        "photos": len(train.files),
+        "validation_photos": len(val.files),
+        "classes": len(train.class_names),
+    }
+    log.info("Places205 split %s: %d training and %d validation photos in %d classes",
+             split_csv, len(train.files), len(val.files), len(train.class_names))
+    size = recipe.image_size
+    return RunData(
+        PhotoFolderDataset(train.files, train.labels, size),
+        PhotoFolderDataset(val.files, val.labels, size) if val.files else None,
+        len(train.class_names),
+        {"training_data": summary, "class_names": train.class_names},
+    )
+
+
 def build_datasets(data_dir: Path, val_dir: Path | None, recipe, num_classes: int | None,
                    init_model: str | None, seed: int) -> RunData:
-    """Screen the photo folders and return data sets (labels for class recipes)."""
+    """Screen the photo folders and return data sets (labels for class recipes).
+
+    ``data_dir`` may also be a split CSV written by ``prepare-places``.
+    """
+    if data_dir.suffix.lower() == ".csv":
+        return places_datasets(data_dir, recipe)
     files, skipped = screen_folder(data_dir)
     if not files:
         raise TrainingError(

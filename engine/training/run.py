@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="pix2pix", help="training recipe")
-    parser.add_argument("--data", required=True, help="folder of colour photos (searched recursively)")
+    parser.add_argument("--data", required=True,
+                        help="folder of colour photos (searched recursively), or a split CSV from prepare-places")
     parser.add_argument("--val", help="folder of validation photos; default: hold out 5%% of --data")
     parser.add_argument("--out", required=True, help="run folder for checkpoints and metrics")
     parser.add_argument("--width", type=int, default=16, help="generator width (64 is the paper's)")
