@@ -17,9 +17,10 @@ def _colorize(args: argparse.Namespace) -> int:
     from engine.errors import ColorAppError
     from engine.export import export_photo
     from engine.imaging import load_photo
-    from engine.inference import Colorizer
+    from engine.inference import Colorizer, RenderSettings
 
     model_path = Path(args.model)
+    model_key = model_path.stem
     if not model_path.suffix:
         entry = ModelCatalog().find(args.model)
         if entry is None:
@@ -27,7 +28,12 @@ def _colorize(args: argparse.Namespace) -> int:
             print(f"error: no model named {args.model!r}; available: {names}", file=sys.stderr)
             return 2
         model_path = entry.path
+        model_key = entry.key
     try:
+        settings = RenderSettings(
+            render_size=args.render_size, strength=args.strength, keep_tone=args.keep_tone,
+            tiled=args.tiled, working_size=args.working_size, tile_overlap=args.tile_overlap,
+        )
         colorizer = Colorizer(model_path, device=args.device)
     except (ColorAppError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -42,8 +48,10 @@ def _colorize(args: argparse.Namespace) -> int:
     failures = 0
     for path in inputs:
         try:
-            result = colorizer.colorize(load_photo(path), strength=args.strength)
-            written = export_photo(result, out_dir, args.name, args.format, args.quality)
+            result = colorizer.colorize(load_photo(path), settings)
+            written = export_photo(
+                result, out_dir, args.name, args.format, args.quality, args.bit_depth, model=model_key
+            )
         except ColorAppError as error:
             failures += 1
             print(f"failed: {error}", file=sys.stderr)
@@ -143,10 +151,24 @@ def build_parser() -> argparse.ArgumentParser:
                           help="shipped model name (pix2pix, ...) or a .safetensors file")
     colorize.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     colorize.add_argument("--strength", type=float, default=1.0, help="colour strength, 0 to 1.5")
-    colorize.add_argument("--format", choices=["png", "jpeg"], default="png")
-    colorize.add_argument("--quality", type=int, default=95, help="JPEG quality, 1 to 100")
+    colorize.add_argument("--render-size", type=int, default=256,
+                          help="side in pixels of the square the whole image is rendered at, "
+                               "a multiple of 256 (default 256)")
+    colorize.add_argument("--tiled", action="store_true",
+                          help="also predict overlapping 256x256 tiles, for finer colour on large scans")
+    colorize.add_argument("--working-size", type=int, default=1024,
+                          help="long side in pixels that tiled mode works at (default 1024)")
+    colorize.add_argument("--tile-overlap", type=int, default=64,
+                          help="pixels shared by neighbouring tiles, 0 to 128 (default 64)")
+    colorize.add_argument("--keep-tone", action="store_true",
+                          help="keep the scan's own overall tint (sepia, say) under the new colours")
+    colorize.add_argument("--format", choices=["png", "jpeg", "tiff", "webp"], default="png")
+    colorize.add_argument("--quality", type=int, default=95, help="JPEG and WebP quality, 1 to 100")
+    colorize.add_argument("--bit-depth", type=int, choices=[8, 16], default=8,
+                          help="bits per channel; 16 for PNG and TIFF only (default 8)")
     colorize.add_argument("--name", default="{name}_colorized",
-                          help="output name template; {name} is the input's file name stem")
+                          help="output name template; fields: {name} (the input's file name stem), "
+                               "{model} (the model name), {date} (today, YYYY-MM-DD)")
     colorize.set_defaults(handler=_colorize)
 
     from engine.training.run import add_train_arguments

@@ -21,3 +21,11 @@ class ExportError(ColorAppError):
 
 class TrainingError(ColorAppError):
     """A training run cannot start or had to stop."""
+
+
+class InferenceError(ColorAppError):
+    """Colourizing a photo failed: the model gave no usable colour or ran out of memory."""
+
+
+class CancelledError(ColorAppError):
+    """The caller cancelled a long operation (``cancel()`` returned True)."""

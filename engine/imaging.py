@@ -1,4 +1,10 @@
-"""Reading photos into a linear-algebra-friendly form: orientation, modes, bit depth, ICC."""
+"""Reading photos into a linear-algebra-friendly form: orientation, modes, bit depth, ICC.
+
+Pillow reads 8-bit images of every common kind and 16-bit grayscale. It reads
+16-bit RGB at 8-bit precision, so 16-bit RGB TIFF files are read with tifffile.
+
+NOTE: 16-bit RGB PNG files are still read by Pillow, at 8-bit precision.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import tifffile
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from engine.errors import ImageReadError
@@ -20,6 +27,17 @@ MAX_PIXELS = 250_000_000
 """Largest image accepted (about a 600 dpi A3 scan is 70 MP); larger files are rejected."""
 
 _SRGB_PROFILE = ImageCms.createProfile("sRGB")
+SRGB_ICC_PROFILE = ImageCms.ImageCmsProfile(_SRGB_PROFILE).tobytes()
+"""The sRGB ICC profile (LittleCMS's built-in one) that export embeds."""
+
+_ORIENTATION_TAG = 0x0112
+# Tags that describe how a TIFF stores its pixels or its resolution. They are
+# dropped from the kept EXIF, because the written file sets its own.
+_IMAGE_STRUCTURE_TAGS = frozenset({
+    254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281, 282, 283,
+    284, 296, 317, 320, 322, 323, 324, 325, 338, 339, 340, 341, 513, 514, 530, 531, 532,
+    34675,
+})
 
 
 @dataclass
@@ -33,7 +51,11 @@ class Photo:
     source: Path | None = None
     bit_depth: int = 8
     exif: bytes | None = None
+    """EXIF block (starting with ``Exif\\0\\0``) with the orientation reset to 1, or None."""
     dpi: tuple[float, float] | None = None
+    icc_profile: bytes | None = None
+    """Profile of ``rgb`` to embed on export: sRGB when the source had a usable ICC
+    profile (its pixels were converted to sRGB on loading), else None."""
     info: dict = field(default_factory=dict)
     """Free-form facts about the source (format, mode) for logs and export."""
 
@@ -59,24 +81,38 @@ class Photo:
             bit_depth=self.bit_depth,
             exif=self.exif,
             dpi=self.dpi,
+            icc_profile=self.icc_profile,
             info=dict(self.info),
         )
 
 
-def _to_srgb(image: Image.Image, path: Path) -> Image.Image:
-    """Convert an image with an embedded ICC profile to sRGB; keep it as is on failure."""
+def _to_srgb(image: Image.Image, path: Path) -> tuple[Image.Image, bool]:
+    """Convert an image with an embedded ICC profile to sRGB.
+
+    Returns the image and whether it is now known to be sRGB. An unusable profile
+    is logged and the pixels are kept as they are.
+    """
     icc = image.info.get("icc_profile")
     if not icc or image.mode not in ("RGB", "RGBA", "CMYK", "L"):
-        return image
+        return image, False
     try:
         source_profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(
+        converted = ImageCms.profileToProfile(
             image, source_profile, _SRGB_PROFILE, outputMode=output_mode
         )
+        return converted, True
     except (ImageCms.PyCMSError, OSError, ValueError) as error:
         log.warning("ignoring the unusable ICC profile of %s: %s", path, error)
-        return image
+        return image, False
+
+
+def _is_srgb_profile(icc: bytes) -> bool:
+    try:
+        description = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return False
+    return "srgb" in description.lower()
 
 
 def _float_channels(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, int]:
@@ -101,13 +137,84 @@ def _float_channels(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, 
     return np.ascontiguousarray(array[..., :3]), alpha, 8
 
 
+def _is_16_bit_rgb_tiff(image: Image.Image) -> bool:
+    if image.format != "TIFF" or image.mode not in ("RGB", "RGBA"):
+        return False
+    bits = image.tag_v2.get(258, (8,))
+    return max(bits) > 8
+
+
+# EXIF orientation -> the numpy operation that makes the pixels upright, as
+# ImageOps.exif_transpose does for Pillow images.
+_ORIENT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Return (H, W, ...) pixels turned upright for an EXIF orientation value (1 to 8)."""
+    turn = _ORIENT.get(orientation)
+    return pixels if turn is None else np.ascontiguousarray(turn(pixels))
+
+
+def _read_16_bit_tiff(path: Path, orientation: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return (rgb (H, W, 3), alpha (H, W) or None) in [0, 1] from a 16-bit RGB(A) TIFF."""
+    with tifffile.TiffFile(path) as tiff:
+        page = tiff.pages[0]
+        pixels = page.asarray()
+        if page.axes.startswith("S"):
+            pixels = np.moveaxis(pixels, 0, -1)
+    peak = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
+    pixels = apply_orientation(pixels, orientation)
+    rgb = np.clip(pixels[..., :3].astype(np.float32) / peak, 0.0, 1.0)
+    alpha = None
+    if pixels.shape[-1] > 3:
+        alpha = np.clip(pixels[..., 3].astype(np.float32) / peak, 0.0, 1.0)
+    return rgb, alpha
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(_ORIENTATION_TAG, 1))
+    except Exception:  # Pillow raises assorted types on malformed EXIF.
+        return 1
+
+
+def _kept_exif(image: Image.Image, path: Path) -> bytes | None:
+    """Return the image's EXIF without pixel-layout tags and with orientation 1, or None."""
+    try:
+        # A copy, because the image's own EXIF still has to orient its pixels.
+        exif = Image.Exif()
+        exif.load(image.getexif().tobytes())
+        for tag in _IMAGE_STRUCTURE_TAGS & set(exif):
+            del exif[tag]
+        if not exif:
+            return None
+        # The pixels are upright after loading, so the written EXIF must not rotate them again.
+        exif[_ORIENTATION_TAG] = 1
+        return exif.tobytes()
+    except Exception as error:  # Pillow raises assorted types on malformed EXIF.
+        log.warning("dropping the unreadable EXIF data of %s: %s", path, error)
+        return None
+
+
 def load_photo(path: str | Path) -> Photo:
     """Read an image file as a :class:`Photo` with EXIF orientation applied.
+
+    Embedded ICC profiles are converted to sRGB. A 16-bit RGB TIFF keeps its 16-bit
+    precision unless it has a non-sRGB profile, which is converted at 8-bit precision.
 
     Raises:
         ImageReadError: the file is missing, unreadable, too large or not an image.
     """
     path = Path(path)
+    sixteen_bit = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -118,11 +225,22 @@ def load_photo(path: str | Path) -> Photo:
                         f"{path}: {width}x{height} pixels is over the limit of "
                         f"{MAX_PIXELS:,}; scale the scan down before colourizing it"
                     )
-                opened.load()
-                exif = opened.info.get("exif")
+                exif = _kept_exif(opened, path)
+                orientation = _orientation(opened)
                 dpi = opened.info.get("dpi")
+                icc = opened.info.get("icc_profile")
                 info = {"format": opened.format, "mode": opened.mode}
-                image = ImageOps.exif_transpose(opened)
+                if _is_16_bit_rgb_tiff(opened) and (not icc or _is_srgb_profile(icc)):
+                    sixteen_bit = _read_16_bit_tiff(path, orientation)
+                    image = None
+                else:
+                    if _is_16_bit_rgb_tiff(opened):
+                        # NOTE: Pillow's colour management works on 8-bit pixels only.
+                        log.warning(
+                            "%s: converting its ICC profile to sRGB at 8-bit precision", path
+                        )
+                    opened.load()
+                    image = ImageOps.exif_transpose(opened)
     except FileNotFoundError:
         raise ImageReadError(f"{path}: file not found; it may have been moved or deleted") from None
     except PermissionError:
@@ -138,16 +256,18 @@ def load_photo(path: str | Path) -> Photo:
         raise ImageReadError(
             f"{path}: the image is too large to open safely; scale it down first"
         ) from None
-    except (OSError, SyntaxError, ValueError) as error:
+    except (OSError, SyntaxError, ValueError, tifffile.TiffFileError) as error:
         raise ImageReadError(
             f"{path}: could not decode the image ({error}); the file may be truncated or damaged"
         ) from None
 
-    image = _to_srgb(image, path)
-    rgb, alpha, bit_depth = _float_channels(image)
-    if exif is not None:
-        # The pixels are now upright, so the written EXIF must not rotate them again.
-        exif = _reset_orientation(exif)
+    if sixteen_bit is not None:
+        rgb, alpha = sixteen_bit
+        bit_depth = 16
+        is_srgb = bool(icc)
+    else:
+        image, is_srgb = _to_srgb(image, path)
+        rgb, alpha, bit_depth = _float_channels(image)
     return Photo(
         rgb=rgb,
         alpha=alpha,
@@ -155,16 +275,6 @@ def load_photo(path: str | Path) -> Photo:
         bit_depth=bit_depth,
         exif=exif,
         dpi=tuple(float(v) for v in dpi) if dpi else None,
+        icc_profile=SRGB_ICC_PROFILE if is_srgb else None,
         info=info,
     )
-
-
-def _reset_orientation(exif_bytes: bytes) -> bytes | None:
-    try:
-        exif = Image.Exif()
-        exif.load(exif_bytes)
-        exif[0x0112] = 1  # Orientation: normal.
-        return exif.tobytes()
-    except Exception as error:  # Pillow raises assorted types on malformed EXIF.
-        log.warning("dropping unreadable EXIF data: %s", error)
-        return None

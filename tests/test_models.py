@@ -89,9 +89,26 @@ def test_batch_of_one_in_eval_mode_works():
         assert model(torch.zeros(1, 1, 256, 256)).shape == (1, 2, 256, 256)
 
 
-def test_wrong_input_size_raises():
-    with pytest.raises(ValueError, match="256"):
-        UNetGenerator(8).eval()(torch.zeros(1, 1, 128, 128))
+@pytest.mark.parametrize("size", [(128, 128), (384, 384), (256, 300)])
+def test_wrong_input_size_raises(size):
+    with pytest.raises(ValueError, match="multiples of 256"):
+        UNetGenerator(8).eval()(torch.zeros(1, 1, *size))
+
+
+def test_unet_runs_at_512():
+    with torch.no_grad():
+        assert UNetGenerator(8).eval()(torch.zeros(1, 1, 512, 512)).shape == (1, 2, 512, 512)
+
+
+def test_classification_unet_at_512_needs_fusion_vector():
+    model = ClassificationUNetGenerator(8, num_classes=3).eval()
+    with torch.no_grad():
+        with pytest.raises(ValueError, match="256, 256"):
+            model(torch.zeros(1, 1, 512, 512))
+        fusion, _ = model.global_features(torch.zeros(1, 1, 256, 256))
+        ab, logits = model(torch.zeros(1, 1, 512, 512), fusion_vector=fusion)
+    assert ab.shape == (1, 2, 512, 512)
+    assert logits is None
 
 
 def test_eval_mode_is_deterministic(l_batch):

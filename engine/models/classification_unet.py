@@ -76,7 +76,7 @@ class ClassificationUNetGenerator(nn.Module):
 
     def global_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(fusion_vector, logits)`` of a (N, 1, 256, 256) L input."""
-        check_input(x)
+        check_input(x, exact_size=True)
         features = self.encoder(x)
         flat = self.global_branch(features[TAP_BLOCK])
         return self.fusion(flat), self.class_head(flat)
@@ -87,9 +87,11 @@ class ClassificationUNetGenerator(nn.Module):
         """Colourize ``x``; a given ``fusion_vector`` (N, fused) replaces the one from ``x``.
 
         Tiled inference passes the whole image's fusion vector so that every tile
-        shares one scene context; the logits are then ``None``.
+        shares one scene context; the logits are then ``None``. With a given vector
+        the input may be any multiple of 256 on each side. Without one it must be
+        256x256, because the global branch ends in dense layers.
         """
-        check_input(x)
+        check_input(x, exact_size=fusion_vector is None)
         check_training_batch(self, x)
 
         features = self.encoder(x)

@@ -21,10 +21,26 @@ def check_training_batch(module: nn.Module, x: torch.Tensor) -> None:
         )
 
 
-def check_input(x: torch.Tensor) -> None:
-    if x.dim() != 4 or x.shape[1] != 1 or x.shape[2:] != (INPUT_SIZE, INPUT_SIZE):
+def check_input(x: torch.Tensor, exact_size: bool = False) -> None:
+    """Raise unless ``x`` is an (N, 1, H, W) L batch with H and W positive multiples of 256.
+
+    The eight stride-2 blocks need a side divisible by 256. With ``exact_size`` the
+    input must be exactly 256x256, as the dense layers of the global branch require.
+    """
+    if exact_size:
+        if x.dim() != 4 or x.shape[1] != 1 or x.shape[2:] != (INPUT_SIZE, INPUT_SIZE):
+            raise ValueError(
+                f"expected an L input of shape (N, 1, {INPUT_SIZE}, {INPUT_SIZE}), got {tuple(x.shape)}"
+            )
+        return
+    if (
+        x.dim() != 4
+        or x.shape[1] != 1
+        or any(side < INPUT_SIZE or side % INPUT_SIZE for side in x.shape[2:])
+    ):
         raise ValueError(
-            f"expected an L input of shape (N, 1, {INPUT_SIZE}, {INPUT_SIZE}), got {tuple(x.shape)}"
+            f"expected an L input of shape (N, 1, H, W) with H and W multiples of {INPUT_SIZE}, "
+            f"got {tuple(x.shape)}"
         )
 
 
@@ -83,6 +99,9 @@ class UNetDecoder(nn.Module):
 
 class UNetGenerator(nn.Module):
     """pix2pix U-Net: (N, 1, 256, 256) L/50 - 1 -> (N, 2, 256, 256) ab/110 in [-1, 1].
+
+    It is fully convolutional, so any side that is a multiple of 256 works too
+    (a 512x512 input gives a 2x2 bottleneck and a 512x512 output).
 
     Args:
         width: channels of the first encoder block; 64 is the paper's size (54,410,882
