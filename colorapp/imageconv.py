@@ -44,3 +44,11 @@ def pil_to_qimage(image: Image.Image) -> QImage:
 def photo_to_qimage(photo: Photo) -> QImage:
     """Convert an engine Photo (float sRGB, optional alpha) to a QImage."""
     return pil_to_qimage(photo.to_pil())
+
+
+def photo_thumbnail(photo: Photo, max_side: int) -> QImage:
+    """Return a QImage of the photo scaled down to fit ``max_side`` pixels, aspect ratio kept."""
+    image = photo.to_pil()
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return pil_to_qimage(image)
+

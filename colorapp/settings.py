@@ -14,11 +14,16 @@ from PySide6.QtCore import QByteArray, QSettings
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Layout of the stored keys. Raise it, and migrate in ``Settings``, when a key
-is renamed or changes meaning."""
+is renamed or changes meaning.
+
+Version 2 renamed "export/jpeg_quality" to "export/quality" because the value
+now applies to WebP as well as JPEG.
+"""
 
 _SCHEMA_KEY = "schema_version"
+_RENAMED_IN_VERSION_2 = {"export/jpeg_quality": "export/quality"}
 
 
 @dataclass(frozen=True)
@@ -43,22 +48,51 @@ class Setting:
         return True
 
 
+RENDER_SIZES = (256, 512, 768, 1024)
+"""Render sizes offered: the side, in pixels, of the square image the model colorizes."""
+WORKING_SIZES = (512, 768, 1024, 1536, 2048, 3072, 4096)
+"""Working resolutions offered for tiled mode, in pixels on the photo's long side."""
+EXPORT_FORMATS = ("png", "jpeg", "tiff", "webp")
+
 LAST_OPEN_FOLDER = Setting("paths/last_open_folder", str, "")
 LAST_EXPORT_FOLDER = Setting("paths/last_export_folder", str, "")
+LAST_MODEL_FOLDER = Setting("paths/last_model_folder", str, "")
 MODEL_KEY = Setting("colorize/model_key", str, "")
+DEVICE = Setting("colorize/device", str, "auto")
+"""A device id from ``engine.devices.available_devices``, where "auto" picks the best one."""
 COLOR_STRENGTH_PERCENT = Setting("colorize/strength_percent", int, 100, minimum=0, maximum=150)
-EXPORT_FORMAT = Setting("export/format", str, "png", choices=("png", "jpeg"))
-JPEG_QUALITY = Setting("export/jpeg_quality", int, 95, minimum=1, maximum=100)
+RENDER_SIZE = Setting("colorize/render_size", int, 256, choices=RENDER_SIZES)
+KEEP_TONE = Setting("colorize/keep_tone", bool, False)
+TILED = Setting("colorize/tiled", bool, False)
+WORKING_SIZE = Setting("colorize/working_size", int, 1024, choices=WORKING_SIZES)
+TILE_OVERLAP = Setting("colorize/tile_overlap", int, 64, minimum=0, maximum=128)
+"""Overlap of neighbouring 256-pixel tiles, in pixels."""
+EXPORT_FORMAT = Setting("export/format", str, "png", choices=EXPORT_FORMATS)
+EXPORT_BIT_DEPTH = Setting("export/bit_depth", int, 8, choices=(8, 16))
+EXPORT_QUALITY = Setting("export/quality", int, 95, minimum=1, maximum=100)
+"""JPEG and WebP quality, 1 (smallest file) to 100 (best)."""
+EXPORT_NAME_TEMPLATE = Setting("export/name_template", str, "{name}_colorized")
 WINDOW_GEOMETRY = Setting("window/geometry", QByteArray, QByteArray())
+SPLITTER_STATE = Setting("window/colorize_splitter", QByteArray, QByteArray())
 
 ALL_SETTINGS = (
     LAST_OPEN_FOLDER,
     LAST_EXPORT_FOLDER,
+    LAST_MODEL_FOLDER,
     MODEL_KEY,
+    DEVICE,
     COLOR_STRENGTH_PERCENT,
+    RENDER_SIZE,
+    KEEP_TONE,
+    TILED,
+    WORKING_SIZE,
+    TILE_OVERLAP,
     EXPORT_FORMAT,
-    JPEG_QUALITY,
+    EXPORT_BIT_DEPTH,
+    EXPORT_QUALITY,
+    EXPORT_NAME_TEMPLATE,
     WINDOW_GEOMETRY,
+    SPLITTER_STATE,
 )
 
 
@@ -118,14 +152,25 @@ class Settings:
                 self._store.fileName(), version, SCHEMA_VERSION,
             )
         elif version < SCHEMA_VERSION:
-            # No migration exists yet because version 1 is the first layout.
+            self._migrate(version)
             self._store.setValue(_SCHEMA_KEY, SCHEMA_VERSION)
+
+    def _migrate(self, version: int) -> None:
+        if version < 2:
+            for old_key, new_key in _RENAMED_IN_VERSION_2.items():
+                value = self._store.value(old_key)
+                if value is not None and self._store.value(new_key) is None:
+                    self._store.setValue(new_key, value)
+                self._store.remove(old_key)
+        logger.info("Settings in %s migrated from schema version %s to %s", self._store.fileName(), version, SCHEMA_VERSION)
 
 
 def _convert(raw: Any, value_type: type) -> Any:
     # INI files and some platform stores return every value as a string.
     if isinstance(raw, value_type):
         return raw
+    if value_type is bool:
+        return _convert_bool(raw)
     if value_type is int:
         return int(raw)
     if value_type is str:
@@ -133,3 +178,12 @@ def _convert(raw: Any, value_type: type) -> Any:
     if value_type is QByteArray and isinstance(raw, (bytes, bytearray)):
         return QByteArray(bytes(raw))
     raise TypeError(f"cannot convert {type(raw).__name__} to {value_type.__name__}")
+
+
+def _convert_bool(raw: Any) -> bool:
+    text = str(raw).strip().lower()
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")

@@ -1,4 +1,4 @@
-"""The Colorize tab end to end: open, colorize in the worker, compare, export, errors."""
+"""The Colorize tab end to end: open, colorize in the worker, compare, export, models, errors."""
 
 from __future__ import annotations
 
@@ -6,54 +6,19 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
 
+from colorapp import settings as setting_keys
+from colorapp.photo_queue import ItemStatus
+from colorapp.tasks import ExportOptions
 from colorapp.workers import running_worker_threads
-from tests.helpers import mean_chroma, real_photos, save_grayscale, sha256
+from tests.conftest import COLORIZE_TIMEOUT_MS, OPEN_TIMEOUT_MS
+from tests.helpers import mean_chroma, sha256
 
 pytestmark = pytest.mark.usefixtures("no_leftover_threads")
 
-OPEN_TIMEOUT_MS = 30_000
-# The first colorize imports the model and runs on the CPU of a busy test machine.
-COLORIZE_TIMEOUT_MS = 180_000
-EXPORT_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture
-def gray_photo(tmp_path) -> Path:
-    """Black-and-white copy of a real photograph."""
-    return save_grayscale(real_photos()[0], tmp_path / "family_scan.jpg")
-
-
-def _open(window, qtbot, path: Path) -> None:
-    with qtbot.waitSignal(window.colorize_tab.photo_opened, timeout=OPEN_TIMEOUT_MS):
-        window.open_paths([path])
-
-
-def _colorize(window, qtbot):
-    tab = window.colorize_tab
-    with qtbot.waitSignal(tab.colorize_finished, timeout=COLORIZE_TIMEOUT_MS) as blocker:
-        qtbot.mouseClick(tab.panel.colorize_button, Qt.MouseButton.LeftButton)
-        # The job was submitted synchronously; its outcome needs the event loop.
-        assert window.busy_indicator.isVisible()
-        assert not tab.colorize_action.isEnabled()
-    return blocker.args[0]
-
-
-def _drop(window, paths: list[Path]) -> QDropEvent:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
-    position = QPointF(window.rect().center())
-    buttons = Qt.MouseButton.LeftButton
-    modifiers = Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(position, Qt.DropAction.CopyAction, mime, buttons, modifiers)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(position, Qt.DropAction.CopyAction, mime, buttons, modifiers)
-    QApplication.sendEvent(window, drop)
-    return drop
+EXPORT_TIMEOUT_MS = 60_000
 
 
 def _error_boxes(window, title: str) -> list[QMessageBox]:
@@ -61,25 +26,46 @@ def _error_boxes(window, title: str) -> list[QMessageBox]:
     return [box for box in boxes if box.isVisible() and box.windowTitle() == title]
 
 
-def test_colorize_compare_and_export(main_window, qtbot, gray_photo, tmp_path, monkeypatch):
-    tab = main_window.colorize_tab
+def _accept_export_dialog(gui, folder: Path, fmt: str = "png", bit_depth: int = 8):
+    """Fill in the open export dialog, click Export and wait for the run to end."""
+    dialog = gui.tab.export_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.set_format(fmt, bit_depth)
+    dialog.folder_edit.setText(str(folder))
+    with gui.qtbot.waitSignal(gui.tab.run_finished, timeout=EXPORT_TIMEOUT_MS) as blocker:
+        gui.qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_colorize_compare_and_export(gui, gray_photo, tmp_path):
+    tab = gui.tab
     original_hash = sha256(gray_photo)
     with Image.open(gray_photo) as image:
         input_size = image.size
 
-    _open(main_window, qtbot, gray_photo)
-    assert tab.photo.size == input_size
+    photo = gui.open_and_show(gray_photo)
+    assert photo.size == input_size
+    assert tab.current_item().size == input_size
     assert not tab.export_action.isEnabled()
 
     default_model = tab.panel.model_picker.current_entry()
     assert default_model is not None
     assert default_model.shipped
-    outcome = _colorize(main_window, qtbot)
+    with gui.qtbot.waitSignal(tab.colorize_finished, timeout=COLORIZE_TIMEOUT_MS) as blocker:
+        gui.qtbot.mouseClick(tab.panel.colorize_button, Qt.MouseButton.LeftButton)
+        # The job was submitted synchronously; its outcome needs the event loop.
+        assert gui.window.busy_indicator.isVisible()
+        assert not tab.colorize_action.isEnabled()
+        assert tab.current_item().status in (ItemStatus.WAITING, ItemStatus.COLORIZING)
+    outcome = blocker.args[0]
     assert outcome.model.key == default_model.key
     assert outcome.result.size == input_size
     assert tab.view.has_result()
+    assert tab.current_item().status is ItemStatus.DONE
+    assert tab.current_item().status_text() == f"done ({default_model.name})"
+    assert tab.queue_model.thumbnail(outcome.item_id) is not None
+    gui.qtbot.waitUntil(lambda: not gui.window.busy_indicator.isVisible())
     assert tab.export_action.isEnabled()
-    assert not main_window.busy_indicator.isVisible()
 
     # Drag the divider from its middle position to a fifth of the image width.
     view = tab.view
@@ -88,23 +74,24 @@ def test_colorize_compare_and_export(main_window, qtbot, gray_photo, tmp_path, m
     before = view.divider()
     start = QPoint(view.divider_x(), y)
     target = QPoint(rect.left() + rect.width() // 5, y)
-    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=start)
-    qtbot.mouseMove(view, pos=QPoint((start.x() + target.x()) // 2, y))
-    qtbot.mouseMove(view, pos=target)
-    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=target)
+    gui.qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=start)
+    gui.qtbot.mouseMove(view, pos=QPoint((start.x() + target.x()) // 2, y))
+    gui.qtbot.mouseMove(view, pos=target)
+    gui.qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=target)
     assert before == 0.5
     assert view.divider() == pytest.approx(0.2, abs=0.01)
 
     export_folder = tmp_path / "exported"
     export_folder.mkdir()
-    monkeypatch.setattr(tab, "choose_export_folder", lambda: export_folder)
-    with qtbot.waitSignal(tab.export_finished, timeout=EXPORT_TIMEOUT_MS) as blocker:
-        tab.export_action.trigger()
-    exported = Path(blocker.args[0])
+    tab.export_action.trigger()
+    progress = _accept_export_dialog(gui, export_folder)
 
-    assert exported.parent == export_folder
-    assert exported.suffix == ".png"
-    assert str(exported) in main_window.statusBar().currentMessage()
+    assert progress.failed == {}
+    exported = export_folder / "family_scan_colorized.png"
+    assert exported.is_file()
+    assert str(exported) in gui.window.statusBar().currentMessage()
+    assert tab.current_item().status is ItemStatus.EXPORTED
+    assert tab.current_item().status_text() == "exported: family_scan_colorized.png"
     with Image.open(exported) as image:
         assert image.size == input_size
     # JPEG noise in the gray input stays well below one Lab unit of chroma.
@@ -112,70 +99,76 @@ def test_colorize_compare_and_export(main_window, qtbot, gray_photo, tmp_path, m
     assert sha256(gray_photo) == original_hash
 
 
-def test_dropped_text_file_rejected(main_window, qtbot, tmp_path):
+def test_dropped_text_file_rejected(gui, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a photo")
 
-    drop = _drop(main_window, [notes])
+    added = gui.drop_and_wait([notes])
 
-    assert drop.isAccepted()
-    message = main_window.statusBar().currentMessage()
+    assert added == []
+    message = gui.window.statusBar().currentMessage()
     assert "notes.txt" in message
     assert "not a supported image file" in message
-    assert main_window.colorize_tab.photo is None
-    assert not main_window.worker.is_busy()
+    assert len(gui.tab.queue) == 0
+    assert gui.tab.view.original() is None
 
 
-def test_drop_reports_rejected_files(main_window, qtbot, gray_photo, tmp_path):
+def test_drop_reports_rejected_files(gui, gray_photo, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a photo")
 
-    with qtbot.waitSignal(main_window.colorize_tab.photo_opened, timeout=OPEN_TIMEOUT_MS):
-        _drop(main_window, [notes, gray_photo])
+    with gui.qtbot.waitSignal(gui.tab.photo_opened, timeout=OPEN_TIMEOUT_MS):
+        gui.drop([notes, gray_photo])
 
-    assert main_window.colorize_tab.photo.source == gray_photo
-    message = main_window.statusBar().currentMessage()
-    assert gray_photo.name in message
+    assert gui.tab.current_item().path == gray_photo
+    message = gui.window.statusBar().currentMessage()
+    assert "Added 1 photo" in message
     assert "notes.txt" in message
 
 
-def test_export_disabled_before_result(main_window, qtbot, gray_photo):
-    tab = main_window.colorize_tab
+def test_export_disabled_before_result(gui, gray_photo):
+    tab = gui.tab
     assert not tab.export_action.isEnabled()
     assert not tab.panel.export_button.isEnabled()
     assert not tab.colorize_action.isEnabled()
 
-    _open(main_window, qtbot, gray_photo)
+    gui.open_and_show(gray_photo)
 
     assert not tab.export_action.isEnabled()
     assert not tab.panel.export_button.isEnabled()
     assert tab.colorize_action.isEnabled()
+    assert tab.export_all_action.isEnabled()
 
 
-def test_corrupt_photo_shows_error(main_window, qtbot, tmp_path):
+def test_corrupt_photo_row_shows_reason(gui, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"this is not a JPEG file")
 
-    with qtbot.waitSignal(main_window.colorize_tab.open_failed, timeout=OPEN_TIMEOUT_MS) as blocker:
-        main_window.open_paths([broken])
+    with gui.qtbot.waitSignal(gui.tab.open_failed, timeout=OPEN_TIMEOUT_MS) as blocker:
+        gui.window.open_paths([broken])
 
     assert "broken.jpg" in blocker.args[0]
-    assert "broken.jpg" in main_window.statusBar().currentMessage()
-    boxes = _error_boxes(main_window, "Cannot Open Photo")
-    assert len(boxes) == 1
-    assert "broken.jpg" in boxes[0].text()
-    assert main_window.colorize_tab.photo is None
+    gui.qtbot.waitUntil(lambda: gui.tab.queue.item_at(0).status is ItemStatus.FAILED)
+    row = gui.tab.queue.item_at(0)
+    assert row.reason.startswith("not a readable image")
+    assert "broken.jpg" in gui.window.statusBar().currentMessage()
+    # A queue reports unreadable photos on their rows, not in message boxes.
+    assert _error_boxes(gui.window, "Cannot Open Photo") == []
+    assert gui.tab.view.original() is None
+    assert not gui.tab.colorize_action.isEnabled()
 
 
-def test_open_action_uses_file_dialog(main_window, qtbot, gray_photo, monkeypatch):
-    tab = main_window.colorize_tab
-    monkeypatch.setattr(tab, "choose_open_path", lambda: gray_photo)
+def test_open_action_uses_file_dialog(gui, gray_photo, monkeypatch):
+    tab = gui.tab
+    monkeypatch.setattr(tab, "choose_open_paths", lambda: [gray_photo])
 
-    with qtbot.waitSignal(tab.photo_opened, timeout=OPEN_TIMEOUT_MS):
+    with gui.qtbot.waitSignal(tab.photo_opened, timeout=OPEN_TIMEOUT_MS) as blocker:
         tab.open_action.trigger()
 
-    assert tab.photo.source == gray_photo
-    assert gray_photo.name in main_window.windowTitle()
+    assert blocker.args[0].source == gray_photo
+    assert tab.current_item().path == gray_photo
+    assert gray_photo.name in gui.window.windowTitle()
+    assert gui.window.settings.get(setting_keys.LAST_OPEN_FOLDER) == str(gray_photo.parent)
 
 
 def test_model_selector_lists_catalog(main_window, qtbot):
@@ -194,79 +187,175 @@ def test_model_selector_lists_catalog(main_window, qtbot):
     dialog.close()
 
 
-def test_user_model_listed_and_used(main_window, qtbot, gray_photo, user_model_dir, tmp_path, monkeypatch):
-    torch = pytest.importorskip("torch")
-    from engine.modelfile import ModelInfo, save_generator
-    from engine.models import build_generator
-
-    torch.manual_seed(0)
-    generator = build_generator("unet", 8).eval()
-    info = ModelInfo(name="My untrained test model", architecture="unet", width=8, recipe="pix2pix")
-    save_generator(user_model_dir / "mine.safetensors", generator, info)
-
-    tab = main_window.colorize_tab
+def test_switching_models_recolorizes(gui, gray_photo, untrained_user_models):
+    tab = gui.tab
     tab.reload_models()
-    assert tab.panel.model_picker.select_key("user:mine")
+    gui.open_and_show(gray_photo)
+    shipped = gui.colorize_selected()
+    assert shipped.model.key == "pix2pix"
+    shipped_pixels = tab.view.result().copy()
+
+    assert tab.panel.model_picker.select_key(untrained_user_models[0])
     tab.panel.strength_spin.setValue(50)
-    tab.panel.set_export_format("jpeg")
-    _open(main_window, qtbot, gray_photo)
+    user = gui.colorize_selected()
 
-    outcome = _colorize(main_window, qtbot)
-    assert outcome.model.key == "user:mine"
-    assert outcome.model.name in main_window.statusBar().currentMessage()
-
-    monkeypatch.setattr(tab, "choose_export_folder", lambda: tmp_path)
-    with qtbot.waitSignal(tab.export_finished, timeout=EXPORT_TIMEOUT_MS) as blocker:
-        tab.export_action.trigger()
-    exported = Path(blocker.args[0])
-    assert exported.suffix == ".jpg"
-    assert exported != gray_photo
+    assert user.model.key == untrained_user_models[0]
+    assert user.settings.strength == 0.5
+    assert user.model.name in gui.window.statusBar().currentMessage()
+    assert tab.current_item().status_text() == f"done ({user.model.name})"
+    assert tab.view.result() != shipped_pixels
 
 
-def test_export_into_missing_folder_shows_error(main_window, qtbot, gray_photo, tmp_path, monkeypatch):
-    tab = main_window.colorize_tab
-    _open(main_window, qtbot, gray_photo)
-    _colorize(main_window, qtbot)
+def test_colorize_all_skips_up_to_date(gui, gray_photo):
+    gui.open_and_show(gray_photo)
+    first = gui.run_to_end(gui.tab.colorize_all)
+    assert first.succeeded == [gui.tab.current_item().item_id]
+
+    assert gui.tab.colorize_all() is False
+    assert "already colorized" in gui.window.statusBar().currentMessage()
+
+    # Other render settings make the result out of date.
+    gui.tab.panel.set_render_size(512)
+    second = gui.run_to_end(gui.tab.colorize_all)
+    assert second.succeeded == first.succeeded
+
+
+def test_export_into_missing_folder_shows_error(gui, gray_photo, tmp_path):
+    tab = gui.tab
+    gui.open_and_show(gray_photo)
+    gui.colorize_selected()
     missing = tmp_path / "no-such-folder"
-    monkeypatch.setattr(tab, "choose_export_folder", lambda: missing)
 
-    with qtbot.waitSignal(tab.export_failed, timeout=EXPORT_TIMEOUT_MS) as blocker:
-        tab.export_action.trigger()
+    with gui.qtbot.waitSignal(tab.export_failed, timeout=EXPORT_TIMEOUT_MS) as blocker:
+        assert tab.export_items([tab.current_item().item_id], ExportOptions(folder=missing))
 
     assert str(missing) in blocker.args[0]
-    assert len(_error_boxes(main_window, "Export Failed")) == 1
+    gui.qtbot.waitUntil(lambda: len(_error_boxes(gui.window, "Export Failed")) == 1)
+    assert tab.current_item().status is ItemStatus.FAILED
+    assert "output folder not found" in tab.current_item().reason
 
 
-def test_close_stops_worker_thread(main_window, qtbot, gray_photo):
-    _open(main_window, qtbot, gray_photo)
-    assert main_window.worker.is_running()
+def test_import_model_selects_it(gui, tmp_path, untrained_user_models, user_model_dir):
+    tab = gui.tab
+    outside = tmp_path / "downloads"
+    outside.mkdir()
+    source = user_model_dir / "untrained2.safetensors"
+    model_file = outside / "grandma's model.safetensors"
+    model_file.write_bytes(source.read_bytes())
+    source.unlink()
+    tab.reload_models()
 
-    main_window.close()
+    with gui.qtbot.waitSignal(tab.model_imported, timeout=COLORIZE_TIMEOUT_MS) as blocker:
+        tab.import_model(model_file)
 
-    assert not main_window.worker.is_running()
+    entry = blocker.args[0]
+    assert entry.path.parent == user_model_dir
+    assert tab.panel.model_picker.current_entry().key == entry.key
+    assert entry.key in [listed.key for listed in tab.panel.model_picker.entries()]
+
+
+def test_import_invalid_model_shows_error(gui, tmp_path, monkeypatch):
+    tab = gui.tab
+    bogus = tmp_path / "bogus.safetensors"
+    bogus.write_bytes(b"not a safetensors file")
+    monkeypatch.setattr(tab, "choose_model_file", lambda: bogus)
+    before = tab.panel.model_picker.current_entry().key
+
+    with gui.qtbot.waitSignal(tab.import_failed, timeout=COLORIZE_TIMEOUT_MS) as blocker:
+        tab.import_model_action.trigger()
+
+    assert "bogus.safetensors" in blocker.args[0]
+    gui.qtbot.waitUntil(lambda: len(_error_boxes(gui.window, "Model Import Failed")) == 1)
+    assert tab.panel.model_picker.current_entry().key == before
+
+
+def test_close_stops_worker_threads(gui, gray_photo):
+    gui.open_and_show(gray_photo)
+    assert gui.window.worker.is_running()
+    assert gui.window.loader.is_running()
+
+    gui.window.close()
+
+    assert not gui.window.worker.is_running()
+    assert not gui.window.loader.is_running()
     assert running_worker_threads() == []
     with pytest.raises(RuntimeError):
-        main_window.colorize_tab.open_paths([gray_photo])
+        gui.tab.colorize_all()
 
 
-def test_settings_restored_in_new_window(qtbot, app_settings, user_model_dir):
+def test_settings_restored_in_new_window(qtbot, app_settings, user_model_dir, untrained_user_models):
     from colorapp.main_window import MainWindow
     from engine.catalog import ModelCatalog
 
     first = MainWindow(catalog=ModelCatalog(user_model_dir), settings=app_settings)
     qtbot.addWidget(first)
-    first.colorize_tab.panel.strength_spin.setValue(120)
-    first.colorize_tab.panel.set_export_format("jpeg")
-    first.colorize_tab.panel.quality_spin.setValue(80)
+    first.show()
+    panel = first.colorize_tab.panel
+    panel.model_picker.select_key(untrained_user_models[1])
+    panel.strength_spin.setValue(120)
+    panel.set_render_size(768)
+    panel.keep_tone_check.setChecked(True)
+    panel.tiled_check.setChecked(True)
+    panel.set_working_size(2048)
+    panel.tile_overlap_spin.setValue(32)
+    panel.device_combo.setCurrentIndex(panel.device_combo.findData("cpu"))
+    first.colorize_tab.splitter.setSizes([300, 600, 320])
+    # The offscreen screen is 800 x 800 pixels, and restoreGeometry keeps windows on the screen.
+    first.resize(790, 650)
+    window_size = first.size()
+    sizes = first.colorize_tab.splitter.sizes()
     first.close()
 
     second = MainWindow(catalog=ModelCatalog(user_model_dir), settings=app_settings)
     qtbot.addWidget(second)
+    second.show()
     panel = second.colorize_tab.panel
+    assert panel.model_picker.current_entry().key == untrained_user_models[1]
     assert panel.strength_spin.value() == 120
-    assert panel.export_format() == "jpeg"
-    assert panel.quality_spin.value() == 80
-    assert panel.quality_spin.isEnabled()
+    assert panel.render_size() == 768
+    assert panel.keep_tone_check.isChecked()
+    assert panel.tiled_check.isChecked()
+    assert panel.working_size() == 2048
+    assert panel.tile_overlap_spin.value() == 32
+    assert panel.working_size_combo.isEnabled()
+    assert panel.device() == "cpu"
+    assert second.colorize_tab.render_settings().tile_overlap == 32
+    assert second.size() == window_size
+    assert second.colorize_tab.splitter.sizes() == sizes
     # pytest-qt keeps only weak references, so the window is closed here, before
-    # garbage collection could delete it with its worker thread still running.
+    # garbage collection could delete it with its worker threads still running.
     second.close()
+
+
+def test_tiled_mode_colorizes_full_size(gui, gray_photo):
+    panel = gui.tab.panel
+    panel.tiled_check.setChecked(True)
+    panel.set_working_size(512)
+    panel.tile_overlap_spin.setValue(32)
+    photo = gui.open_and_show(gray_photo)
+
+    outcome = gui.colorize_selected()
+
+    assert outcome.settings.tiled
+    assert outcome.settings.working_size == 512
+    assert outcome.result.size == photo.size
+    assert gui.tab.current_item().status is ItemStatus.DONE
+
+
+def test_engine_note_shown_in_status_bar(gui, gray_photo, monkeypatch):
+    from engine.inference import Colorizer
+
+    original = Colorizer.colorize
+
+    def colorize_with_fallback(self, photo, settings=None, **options):
+        options["notify"]("Out of GPU memory; finishing scan on the CPU")
+        return original(self, photo, settings, **options)
+
+    monkeypatch.setattr(Colorizer, "colorize", colorize_with_fallback)
+    gui.open_and_show(gray_photo)
+    messages = []
+    gui.window.statusBar().messageChanged.connect(messages.append)
+
+    gui.colorize_selected()
+
+    assert "Out of GPU memory; finishing scan on the CPU" in messages

@@ -1,12 +1,15 @@
-"""CompareView: layout, rendering either side of the divider, mouse and keyboard."""
+"""CompareView: layout, rendering either side of the divider, zoom, pan, mouse and keyboard."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication
 
-from colorapp.widgets.compare_view import CompareView
+from colorapp.widgets.compare_view import CompareMode, CompareView
+from colorapp.widgets.zoom_view import ZOOM_STEP
 
 RED = QColor(220, 30, 30)
 BLUE = QColor(30, 30, 220)
@@ -166,3 +169,131 @@ def test_result_without_original_ignored(view):
     view.set_result(_solid_image(10, 10, BLUE))
 
     assert not view.has_result()
+
+
+# Zoom and pan
+
+
+def _gradient_image(x_channel: int) -> QImage:
+    """A 256 x 128 image whose ``x_channel`` (0 red, 1 green) is the x coordinate and blue the y coordinate."""
+    pixels = np.zeros((128, 256, 3), dtype=np.uint8)
+    pixels[..., x_channel] = np.arange(256, dtype=np.uint8)[None, :]
+    pixels[..., 2] = np.arange(128, dtype=np.uint8)[:, None] * 2
+    return QImage(pixels.tobytes(), 256, 128, 256 * 3, QImage.Format.Format_RGB888).copy()
+
+
+def _wheel(view: CompareView, position: QPointF, notches: int = 1) -> None:
+    event = QWheelEvent(
+        position,
+        view.mapToGlobal(position),
+        QPoint(0, 0),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(view, event)
+
+
+@pytest.mark.parametrize("x, y", [(200, 240), (320, 240), (500, 180)])
+def test_wheel_zoom_keeps_pixel_under_cursor(compared, x, y):
+    position = QPointF(x, y)
+    before = compared.map_to_image(position)
+    scale = compared.scale()
+
+    _wheel(compared, position, notches=2)
+
+    after = compared.map_to_image(position)
+    assert compared.scale() == pytest.approx(scale * ZOOM_STEP**2)
+    assert after.x() == pytest.approx(before.x(), abs=1e-6)
+    assert after.y() == pytest.approx(before.y(), abs=1e-6)
+    assert compared.is_zoomed_beyond_view()
+
+
+def test_zoomed_halves_stay_aligned(view, qtbot):
+    view.set_original(_gradient_image(0))
+    view.set_result(_gradient_image(1))
+    _wheel(view, QPointF(250, 200), notches=6)
+    qtbot.mousePress(view, Qt.MouseButton.MiddleButton, pos=QPoint(300, 300))
+    qtbot.mouseMove(view, pos=QPoint(260, 330))
+    qtbot.mouseRelease(view, Qt.MouseButton.MiddleButton, pos=QPoint(260, 330))
+    view.set_divider(0.5)
+    assert view.scale() > 2
+
+    frame = view.grab().toImage()
+    x = view.divider_x()
+    for y in (60, 200, 420):
+        left = frame.pixelColor(x - 4, y)
+        right = frame.pixelColor(x + 4, y)
+        # The original's red and the result's green both encode the image column.
+        assert abs(left.red() - right.green()) <= 2
+        assert left.blue() == right.blue()
+        assert left.green() == 0
+        assert right.red() == 0
+
+
+def test_drag_pans_zoomed_view_but_divider_still_drags(compared, qtbot):
+    compared.zoom_in()
+    compared.zoom_in()
+    y = compared.height() // 2
+    start = compared.image_rectf().topLeft()
+
+    qtbot.mousePress(compared, Qt.MouseButton.LeftButton, pos=QPoint(100, y))
+    qtbot.mouseMove(compared, pos=QPoint(140, y + 10))
+    qtbot.mouseRelease(compared, Qt.MouseButton.LeftButton, pos=QPoint(140, y + 10))
+
+    moved = compared.image_rectf().topLeft()
+    assert moved.x() - start.x() == pytest.approx(40)
+    assert moved.y() - start.y() == pytest.approx(10)
+    assert compared.divider() == 0.5
+
+    handle = QPoint(compared.divider_x(), y)
+    target = QPoint(compared.width() // 4, y)
+    qtbot.mousePress(compared, Qt.MouseButton.LeftButton, pos=handle)
+    qtbot.mouseMove(compared, pos=target)
+    qtbot.mouseRelease(compared, Qt.MouseButton.LeftButton, pos=target)
+    assert compared.divider() == pytest.approx(0.25, abs=0.01)
+    assert compared.image_rectf().topLeft() == moved
+
+
+def test_ctrl_drag_pans_fitted_view(compared, qtbot):
+    start = compared.image_rectf().topLeft()
+    y = compared.height() // 2
+
+    qtbot.mousePress(compared, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, QPoint(100, y))
+    qtbot.mouseMove(compared, pos=QPoint(80, y))
+    qtbot.mouseRelease(compared, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, QPoint(80, y))
+
+    assert compared.image_rectf().left() == pytest.approx(start.x() - 20)
+    assert compared.divider() == 0.5
+
+
+def test_fit_and_actual_size(compared):
+    compared.actual_size()
+    assert compared.scale() == pytest.approx(1.0)
+    assert compared.image_rect().width() == 400
+
+    compared.fit_to_view()
+    assert compared.viewport_state.is_fit
+    assert compared.rect().contains(compared.image_rect())
+
+
+def test_toggle_shows_whole_original_then_result(compared):
+    rect = compared.image_rect()
+    y = rect.center().y()
+    left, right = rect.left() + 5, rect.right() - 5
+
+    compared.toggle_before_after()
+    assert compared.mode() is CompareMode.ORIGINAL
+    assert _is_close(_rendered_color(compared, right, y), RED)
+
+    compared.toggle_before_after()
+    assert compared.mode() is CompareMode.RESULT
+    assert _is_close(_rendered_color(compared, left, y), BLUE)
+
+    compared.set_divider(0.3)
+    escape = QKeyEvent(QKeyEvent.Type.KeyPress, Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(compared, escape)
+    assert compared.mode() is CompareMode.SPLIT
+    assert _is_close(_rendered_color(compared, left, y), RED)

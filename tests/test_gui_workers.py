@@ -1,4 +1,4 @@
-"""WorkerThread and Job: outcomes in the UI thread, errors, busy state, shutdown."""
+"""WorkerThread and Job: outcomes in the UI thread, errors, progress, cancel, priority, shutdown."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from colorapp.workers import Job, WorkerThread, running_worker_threads
+from colorapp.workers import Job, JobControl, WorkerThread, running_worker_threads
 from engine.errors import ImageReadError
 
 pytestmark = pytest.mark.usefixtures("no_leftover_threads")
@@ -110,3 +110,70 @@ def test_shutdown_drops_queued_jobs(qapp, qtbot):
     assert "shutdown-worker" not in running_worker_threads()
     with pytest.raises(RuntimeError):
         worker.submit(Job("Too late", lambda: None))
+
+
+def test_progress_and_notes_reach_ui_thread(worker, qtbot):
+    ui_thread = threading.get_ident()
+    control = JobControl()
+    seen = []
+
+    def work():
+        for step in range(1, 4):
+            control.progress(step, 3)
+        control.notify("Out of GPU memory; continuing on the CPU")
+        return "done"
+
+    job = Job("Colorizing in steps", work, control)
+    job.progress.connect(lambda done, total: seen.append((done, total, threading.get_ident())))
+    job.note.connect(lambda message: seen.append((message, threading.get_ident())))
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        worker.submit(job)
+
+    assert seen == [
+        (1, 3, ui_thread), (2, 3, ui_thread), (3, 3, ui_thread),
+        ("Out of GPU memory; continuing on the CPU", ui_thread),
+    ]
+
+
+def test_cancel_stops_running_and_skips_waiting(worker, qtbot):
+    started = threading.Event()
+    ran = []
+
+    def poll(control):
+        started.set()
+        while not control.is_cancelled():
+            threading.Event().wait(0.01)
+        control.raise_if_cancelled()
+
+    first_control = JobControl()
+    first = Job("Polling", lambda: poll(first_control), first_control)
+    second = Job("Waiting", lambda: ran.append("second"))
+    outcomes = []
+    for job in (first, second):
+        job.cancelled.connect(lambda job=job: outcomes.append(job.description))
+        job.finished.connect(lambda _value, job=job: outcomes.append(f"{job.description} finished"))
+        worker.submit(job)
+    assert started.wait(5)
+
+    with qtbot.waitSignal(second.cancelled, timeout=5000):
+        worker.cancel_all()
+
+    assert outcomes == ["Polling", "Waiting"]
+    assert ran == []
+    assert not worker.is_busy()
+
+
+def test_urgent_job_runs_before_waiting_ones(worker, qtbot):
+    release = threading.Event()
+    order = []
+    blocker_job = Job("Blocking", lambda: release.wait(5))
+    normal = Job("Normal", lambda: order.append("normal"))
+    urgent = Job("Urgent", lambda: order.append("urgent"))
+    worker.submit(blocker_job)
+    worker.submit(normal)
+    worker.submit(urgent, urgent=True)
+
+    with qtbot.waitSignal(normal.finished, timeout=5000):
+        release.set()
+
+    assert order == ["urgent", "normal"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import math
 
@@ -16,17 +17,16 @@ from PySide6.QtGui import (
     QPainterPath,
     QPaintEvent,
     QPen,
-    QPixmap,
     QPolygonF,
 )
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QWidget
+
+from colorapp.viewport import FIT_MARGIN, Viewport
+from colorapp.widgets.zoom_view import BACKGROUND, ImagePyramid, ZoomableImageView
 
 logger = logging.getLogger(__name__)
 
-# A neutral grey background, so that it does not tint how the photo's colors look.
-_BACKGROUND = QColor(45, 45, 45)
 _HINT_COLOR = QColor(200, 200, 200)
-_MARGIN = 12
 # Presses within this many pixels of the divider grab it.
 _GRAB_DISTANCE = 8
 _HANDLE_RADIUS = 14
@@ -34,49 +34,63 @@ _KEY_STEP = 0.01
 _KEY_STEP_LARGE = 0.1
 
 
-class CompareView(QWidget):
-    """Shows a photo scaled to fit, aspect ratio kept, and its colorized result.
+class CompareMode(enum.Enum):
+    SPLIT = "split"
+    """Original left of the divider, result right of it."""
+    ORIGINAL = "original"
+    """The whole original."""
+    RESULT = "result"
+    """The whole result."""
+
+
+class CompareView(ZoomableImageView):
+    """Shows a photo and its colorized result, aligned pixel for pixel, with zoom and pan.
 
     Before a result exists only the original is shown; without an original the
-    view shows a hint. The divider position is a fraction of the displayed image's
+    view shows a hint. The divider position is a fraction of the visible image's
     width, 0.0 (all result) to 1.0 (all original). Drag it with the left mouse
     button, or move it with the arrow keys (Shift for larger steps), Home and End.
+    The wheel zooms around the cursor. The middle button, Ctrl with the left
+    button, or the left button away from the divider of a zoomed-in photo pans.
     """
 
     divider_moved = Signal(float)
+    mode_changed = Signal(object)
+    """The new CompareMode."""
 
-    HINT = "Drop a black-and-white photo here, or press Ctrl+O"
+    HINT = "Drop black-and-white photos or folders here, or press Ctrl+O"
     ORIGINAL_LABEL = "Original"
     RESULT_LABEL = "Colorized"
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._original: QImage | None = None
-        self._result: QImage | None = None
+    def __init__(self, parent: QWidget | None = None, viewport: Viewport | None = None) -> None:
+        super().__init__(viewport, parent)
+        self._original: ImagePyramid | None = None
+        self._result: ImagePyramid | None = None
         self._divider = 0.5
+        self._mode = CompareMode.SPLIT
         self._dragging = False
-        # Scaled copies of both images for the current display size; see _scaled_pixmap.
-        self._pixmaps: dict[str, QPixmap] = {}
 
-        self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 180)
         self.setAccessibleName("Before and after view")
         self.setAccessibleDescription(
             "Original photo left of the divider, colorized result right of it. "
-            "Arrow keys move the divider."
+            "Arrow keys move the divider, and the mouse wheel zooms."
         )
 
     # Public API
 
     def set_original(self, image: QImage | None) -> None:
-        """Show a new photo; this also removes any result."""
-        self._original = None if image is None or image.isNull() else image
+        """Show a new photo; this also removes any result.
+
+        A photo of another size than the last one is fitted into the view.
+        """
+        self._original = None if image is None or image.isNull() else ImagePyramid(image)
         self._result = None
         self._dragging = False
-        self._pixmaps.clear()
+        self._set_mode(CompareMode.SPLIT)
         self.unsetCursor()
+        size = None if self._original is None else (self._original.size().width(), self._original.size().height())
+        self.viewport_state.set_image_size(size)
         self.update()
 
     def set_result(self, image: QImage | None) -> None:
@@ -84,24 +98,40 @@ class CompareView(QWidget):
         if self._original is None and image is not None:
             logger.warning("Ignoring a result because no original photo is shown")
             return
-        self._result = None if image is None or image.isNull() else image
-        self._pixmaps.pop("result", None)
+        self._result = None if image is None or image.isNull() else ImagePyramid(image)
+        if self._result is None:
+            self._set_mode(CompareMode.SPLIT)
         self.update()
 
     def clear(self) -> None:
         self.set_original(None)
 
     def original(self) -> QImage | None:
-        return self._original
+        return self._original.image if self._original is not None else None
 
     def result(self) -> QImage | None:
-        return self._result
+        return self._result.image if self._result is not None else None
 
     def has_result(self) -> bool:
         return self._result is not None
 
+    def mode(self) -> CompareMode:
+        return self._mode
+
+    def set_mode(self, mode: CompareMode) -> None:
+        """Show the split view, the whole original or the whole result; a result is needed for RESULT."""
+        if mode is CompareMode.RESULT and self._result is None:
+            return
+        self._set_mode(mode)
+
+    def toggle_before_after(self) -> None:
+        """Show the whole original, then the whole result, then the original again."""
+        if self._result is None:
+            return
+        self._set_mode(CompareMode.RESULT if self._mode is CompareMode.ORIGINAL else CompareMode.ORIGINAL)
+
     def divider(self) -> float:
-        """Return the divider position as a fraction of the image width, in [0, 1]."""
+        """Return the divider position as a fraction of the visible image width, in [0, 1]."""
         return self._divider
 
     def set_divider(self, fraction: float) -> None:
@@ -115,22 +145,9 @@ class CompareView(QWidget):
         self.update()
         self.divider_moved.emit(fraction)
 
-    def image_rect(self) -> QRect:
-        """Return where the image is drawn, in widget coordinates; empty without a photo."""
-        if self._original is None:
-            return QRect()
-        available = self.rect().adjusted(_MARGIN, _MARGIN, -_MARGIN, -_MARGIN)
-        if available.width() <= 0 or available.height() <= 0:
-            return QRect()
-        size = self._original.size().scaled(available.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        size = size.expandedTo(QSize(1, 1))
-        left = available.left() + (available.width() - size.width()) // 2
-        top = available.top() + (available.height() - size.height()) // 2
-        return QRect(left, top, size.width(), size.height())
-
     def divider_x(self) -> int:
         """Return the divider's x position in widget coordinates."""
-        rect = self.image_rect()
+        rect = self.visible_image_rect()
         return rect.left() + round(self._divider * rect.width())
 
     def sizeHint(self) -> QSize:
@@ -140,30 +157,35 @@ class CompareView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), _BACKGROUND)
+        painter.fillRect(self.rect(), BACKGROUND)
         if self._original is None:
             self._paint_hint(painter)
             return
 
-        rect = self.image_rect()
+        rect = self.visible_image_rect()
         if rect.isEmpty():
             return
-        painter.drawPixmap(rect, self._scaled_pixmap("original", self._original, rect.size()))
-        if self._result is None:
+        if self._mode is CompareMode.RESULT and self._result is not None:
+            self.draw_image(painter, self._result)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._paint_labels(painter, rect, rect.left())
+            return
+        self.draw_image(painter, self._original)
+        if self._result is None or self._mode is CompareMode.ORIGINAL:
+            if self._result is not None:
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+                self._paint_labels(painter, rect, rect.right() + 1)
             return
 
+        # Both layers go through the same image rectangle, so they stay aligned at any zoom.
         x = self.divider_x()
-        painter.save()
-        painter.setClipRect(QRect(x, rect.top(), rect.right() - x + 1, rect.height()))
-        painter.drawPixmap(rect, self._scaled_pixmap("result", self._result, rect.size()))
-        painter.restore()
-
+        self.draw_image(painter, self._result, QRectF(x, rect.top(), rect.right() - x + 1, rect.height()))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._paint_labels(painter, rect, x)
         self._paint_divider(painter, rect, x)
 
     def _paint_hint(self, painter: QPainter) -> None:
-        frame = QRectF(self.rect()).adjusted(_MARGIN, _MARGIN, -_MARGIN, -_MARGIN)
+        frame = QRectF(self.rect()).adjusted(FIT_MARGIN, FIT_MARGIN, -FIT_MARGIN, -FIT_MARGIN)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = QPen(_HINT_COLOR, 2, Qt.PenStyle.DashLine)
         painter.setPen(pen)
@@ -196,6 +218,7 @@ class CompareView(QWidget):
             painter.drawPolygon(QPolygonF([tip, base + QPointF(0, -5), base + QPointF(0, 5)]))
 
     def _paint_labels(self, painter: QPainter, rect: QRect, x: int) -> None:
+        """Label the original left of ``x`` and the result right of it, where each fits."""
         metrics = QFontMetrics(painter.font())
         padding = 6
         height = metrics.height() + padding
@@ -218,25 +241,18 @@ class CompareView(QWidget):
         painter.setPen(QColor(255, 255, 255))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
-    def _scaled_pixmap(self, name: str, image: QImage, size: QSize) -> QPixmap:
-        # Scaling a large scan on every repaint is slow, so the smooth scaled copy
-        # is cached until the display size or the image changes.
-        ratio = self.devicePixelRatioF()
-        pixmap = self._pixmaps.get(name)
-        device_size = QSize(round(size.width() * ratio), round(size.height() * ratio))
-        if pixmap is None or pixmap.size() != device_size:
-            scaled = image.scaled(
-                device_size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
-            )
-            pixmap = QPixmap.fromImage(scaled)
-            pixmap.setDevicePixelRatio(ratio)
-            self._pixmaps[name] = pixmap
-        return pixmap
-
     # Interaction
 
+    def left_button_pans(self, position: QPointF) -> bool:
+        # The divider stays draggable in a zoomed-in view: only presses away from it pan.
+        return self.is_zoomed_beyond_view() and not self._near_divider(position)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self._can_grab(event.position()):
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and not event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            and self._can_grab(event.position())
+        ):
             self._dragging = True
             self._move_divider_to(event.position().x())
             event.accept()
@@ -248,10 +264,8 @@ class CompareView(QWidget):
             self._move_divider_to(event.position().x())
             event.accept()
             return
-        if self._result is not None and abs(event.position().x() - self.divider_x()) <= _GRAB_DISTANCE:
-            self.setCursor(Qt.CursorShape.SplitHCursor)
-        else:
-            self.unsetCursor()
+        if not self.is_panning():
+            self._update_hover_cursor(event.position())
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -260,38 +274,72 @@ class CompareView(QWidget):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+        self._update_hover_cursor(event.position())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Escape and self._mode is not CompareMode.SPLIT:
+            self._set_mode(CompareMode.SPLIT)
+            event.accept()
+            return
         if self._result is None:
             super().keyPressEvent(event)
             return
         large = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         step = _KEY_STEP_LARGE if large else _KEY_STEP
-        key = event.key()
         if key == Qt.Key.Key_Left:
-            self.set_divider(self._divider - step)
+            self._keyboard_divider(self._divider - step)
         elif key == Qt.Key.Key_Right:
-            self.set_divider(self._divider + step)
+            self._keyboard_divider(self._divider + step)
         elif key == Qt.Key.Key_Home:
-            self.set_divider(0.0)
+            self._keyboard_divider(0.0)
         elif key == Qt.Key.Key_End:
-            self.set_divider(1.0)
+            self._keyboard_divider(1.0)
         else:
             super().keyPressEvent(event)
             return
         event.accept()
 
-    def _can_grab(self, position: QPointF) -> bool:
-        """Return whether a press at this point starts a divider drag: anywhere on the image, or near the divider."""
-        if self._result is None:
+    def _keyboard_divider(self, fraction: float) -> None:
+        self._set_mode(CompareMode.SPLIT)
+        self.set_divider(fraction)
+
+    def _near_divider(self, position: QPointF) -> bool:
+        if self._result is None or self._mode is not CompareMode.SPLIT:
             return False
-        rect = self.image_rect()
-        near_divider = abs(position.x() - self.divider_x()) <= _GRAB_DISTANCE
+        rect = self.visible_image_rect()
         inside_vertically = rect.top() <= position.y() <= rect.bottom()
-        return inside_vertically and (near_divider or rect.contains(position.toPoint()))
+        return inside_vertically and abs(position.x() - self.divider_x()) <= _GRAB_DISTANCE
+
+    def _can_grab(self, position: QPointF) -> bool:
+        """Return whether a left press here starts a divider drag.
+
+        Near the divider it always does. Elsewhere on the image it does while the
+        whole image is in view, and then the divider jumps to the press.
+        """
+        if self._near_divider(position):
+            return True
+        if self._result is None or self._mode is not CompareMode.SPLIT or self.is_zoomed_beyond_view():
+            return False
+        return self.visible_image_rect().contains(position.toPoint())
+
+    def _update_hover_cursor(self, position: QPointF) -> None:
+        if self._near_divider(position):
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        elif self.is_zoomed_beyond_view() and self.visible_image_rect().contains(position.toPoint()):
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        else:
+            self.unsetCursor()
 
     def _move_divider_to(self, x: float) -> None:
-        rect = self.image_rect()
+        rect = self.visible_image_rect()
         if rect.width() <= 0:
             return
         self.set_divider((x - rect.left()) / rect.width())
+
+    def _set_mode(self, mode: CompareMode) -> None:
+        if mode is self._mode:
+            return
+        self._mode = mode
+        self.update()
+        self.mode_changed.emit(mode)
