@@ -89,35 +89,52 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     from engine.atomic import write_atomic
     from engine.catalog import ModelCatalog
-    from engine.data.photo_folder import find_images
     from engine.errors import ColorAppError
-    from engine.evaluation import evaluate, markdown_table
+    from engine.evaluation import DEFAULT_SPLIT, evaluate, select_photos
+    from engine.evaluation_report import markdown_report
 
     catalog = ModelCatalog()
-    model_paths = {}
+    model_paths: dict[str, Path] = {}
     for item in args.models:
         path = Path(item)
         if not path.suffix:
             entry = catalog.find(item)
             if entry is None:
-                print(f"error: no model named {item!r}", file=sys.stderr)
+                names = ", ".join(e.key for e in catalog.entries())
+                print(f"error: no model named {item!r}; available: {names}", file=sys.stderr)
                 return 2
             path = entry.path
-        model_paths[path.stem] = path
+        # A second file with an already used stem gets its full path as its row name.
+        model_paths[str(path) if path.stem in model_paths else path.stem] = path
+
+    data = Path(args.data)
+    source = f"{data} (split {args.split or DEFAULT_SPLIT})" if data.suffix.lower() == ".csv" else str(data)
     try:
-        files = find_images(Path(args.data))
-        result = evaluate(model_paths, files, device=args.device, batch_size=args.batch_size)
-    except (ColorAppError, FileNotFoundError) as error:
+        files = select_photos(data, args.split, args.limit)
+        show_bar = not args.quiet and sys.stderr.isatty()
+        bar = tqdm(total=len(files), unit="photo", desc="evaluate", file=sys.stderr, disable=not show_bar)
+        with bar, (logging_redirect_tqdm() if show_bar else nullcontext()):
+            result = evaluate(
+                model_paths, files, device=args.device, batch_size=args.batch_size,
+                progress=lambda done, total: bar.update(done - bar.n),
+                inception_weights=args.inception_weights, vgg_weights=args.vgg_weights,
+                lpips_weights=args.lpips_weights,
+            )
+    except (ColorAppError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    table = markdown_table(result)
-    print(f"{result.photos} photos from {args.data}\n")
-    print(table)
+    report = markdown_report(result, source)
+    print(report, end="")
     if args.output:
         output = Path(args.output)
-        write_atomic(output, lambda temporary: temporary.write_text(table, encoding="utf-8"))
+        write_atomic(output, lambda temporary: temporary.write_text(report, encoding="utf-8"))
     return 0
 
 
@@ -177,13 +194,38 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_arguments(train)
     train.set_defaults(handler=_train)
 
-    evaluate = commands.add_parser("evaluate", help="measure models against colour photos")
-    evaluate.add_argument("--models", nargs="+", default=["pix2pix"],
-                          help="shipped model names or .safetensors files")
-    evaluate.add_argument("--data", required=True, help="folder of colour photos (searched recursively)")
+    evaluate = commands.add_parser(
+        "evaluate", help="measure models against colour photos (FID, SSIM, PSNR, LPIPS)",
+        description="Measure models and the grayscale baseline (ab = 0) against colour photos at "
+        "256x256: FID, SSIM, PSNR and LPIPS with Lab scaled to [0, 1] (the paper protocol) and "
+        "on sRGB, plus colourfulness. Prints a Markdown table with notes. FID and LPIPS read "
+        "their weights from the given files or the torch hub cache and never download them; "
+        "without them the table says which file is missing and where to put it.",
+    )
+    evaluate.add_argument("--models", nargs="+", default=["pix2pix"], metavar="NAME_OR_FILE",
+                          help="shipped model names or .safetensors files (default pix2pix)")
+    evaluate.add_argument("--data", required=True, metavar="DIR_OR_CSV",
+                          help="folder of colour photos (searched recursively), or a split CSV "
+                               "file written by prepare-places")
+    evaluate.add_argument("--split", "--places-split", dest="split", choices=["train", "val", "test"],
+                          help="split of a CSV --data to use (default test)")
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    evaluate.add_argument("--batch-size", type=int, default=16, help="photos per batch")
-    evaluate.add_argument("-o", "--output", help="also write the Markdown table to this file")
+    evaluate.add_argument("--batch-size", type=int, default=16, help="photos per batch (default 16)")
+    evaluate.add_argument("--limit", type=int, metavar="N",
+                          help="use N photos spread evenly over the data (default all)")
+    evaluate.add_argument("--inception-weights", type=Path, metavar="PATH",
+                          help="InceptionV3 state dict for FID: pytorch-fid's "
+                               "pt_inception-2015-12-05-6726825d.pth (standard FID) or torchvision's "
+                               "inception_v3_google-0cc3c7bd.pth (default: looked for in the torch hub cache)")
+    evaluate.add_argument("--vgg-weights", type=Path, metavar="PATH",
+                          help="torchvision's VGG16 state dict for LPIPS, vgg16-397923af.pth "
+                               "(default: looked for in the torch hub cache)")
+    evaluate.add_argument("--lpips-weights", type=Path, metavar="PATH",
+                          help="LPIPS 0.1 linear layers for VGG16, vgg.pth of the lpips package "
+                               "(default: lpips_vgg.pth in the torch hub cache, or an installed lpips package)")
+    evaluate.add_argument("--quiet", action="store_true",
+                          help="no progress bar (there is none either when stderr is not a terminal)")
+    evaluate.add_argument("-o", "--output", help="also write the table and its notes to this Markdown file")
     evaluate.set_defaults(handler=_evaluate)
 
     export = commands.add_parser("export", help="write a checkpoint's generator as a model file")
