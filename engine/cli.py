@@ -91,14 +91,22 @@ def _export(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
+    try:
+        from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        from engine.evaluation import DEFAULT_SPLIT, evaluate, select_photos
+        from engine.evaluation_report import markdown_report
+    except ImportError as error:
+        # The packaged app leaves out torchvision, which the FID and LPIPS networks need.
+        print(f"error: evaluate needs the package {error.name!r}, which this installation "
+              "lacks; install ColorApp from source (pip install -e .) to evaluate models",
+              file=sys.stderr)
+        return 2
 
     from engine.atomic import write_atomic
     from engine.catalog import ModelCatalog
     from engine.errors import ColorAppError
-    from engine.evaluation import DEFAULT_SPLIT, evaluate, select_photos
-    from engine.evaluation_report import markdown_report
 
     catalog = ModelCatalog()
     model_paths: dict[str, Path] = {}

@@ -20,6 +20,9 @@ case "$recipe" in
 esac
 training_data='{"folder": "crops/train of the open corpus built by tools/build_corpus.py",
  "corpus": "365 colour photographs from 10 Debian packages (329 training, 36 held out)",
+ "photos": "1,636 256x256 crops of the 329 training photographs",
+ "validation_photos": "33 crops of the 36 held-out photographs",
+ "skipped": "91 crops of one flat tint (sky, wall) or no colour, left out by the colour screening",
  "licences": "public domain, CC0, CC-BY, CC-BY-SA, GPL, LGPL, BSD, Apache-2.0; per-photo list in docs/corpus/manifest.csv"}'
 exec "$python" -m engine export "$checkpoint" \
     -o "$root/resources/models/$recipe.safetensors" \
