@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from colorapp import APPLICATION_NAME, ORGANIZATION_NAME
@@ -94,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication([sys.argv[0], *arguments])
     app.setOrganizationName(ORGANIZATION_NAME)
     app.setApplicationName(APPLICATION_NAME)
+    app.setDesktopFileName("colorapp")
+    icon = paths.RESOURCES_DIR / "icons" / "colorapp-256.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     args = parse_args(app.arguments()[1:])
 
     log_file = configure_logging(paths.log_dir(), verbose=args.verbose)
