@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, QUrl, Slot
+from PySide6.QtCore import QMimeData, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -24,6 +24,7 @@ from colorapp import APPLICATION_NAME, settings as setting_keys
 from colorapp.colorize_tab import ColorizeTab
 from colorapp.diagnostics import RecentErrors, diagnostics_text
 from colorapp.settings import Settings
+from colorapp.train_tab import TrainTab
 from colorapp.workers import WorkerThread
 from engine import paths
 from engine.catalog import ModelCatalog
@@ -32,12 +33,13 @@ logger = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    """Top-level window with the Colorize tab.
+    """Top-level window with the Colorize and Train tabs.
 
     Files and folders dropped anywhere on the window are queued in the Colorize
     tab. ``open_paths`` does the same from code. Close the window before dropping
     the last reference to it: closing stops its worker threads, and Qt aborts the
-    process when a running thread is deleted.
+    process when a running thread is deleted. While a model trains, closing first
+    requests confirmation, and the window closes once the run's checkpoint is written.
     """
 
     def __init__(
@@ -65,7 +67,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.colorize_tab, "Colorize")
+        self.train_tab = TrainTab(catalog, self.settings, self)
+        self.tabs.addTab(self.train_tab, "Train")
         self.setCentralWidget(self.tabs)
+        self._close_after_training = False
 
         self.busy_indicator = QProgressBar(self)
         self.busy_indicator.setRange(0, 0)  # A range of (0, 0) shows the indeterminate animation.
@@ -82,6 +87,13 @@ class MainWindow(QMainWindow):
         self.colorize_tab.error_occurred.connect(self.report_error)
         self.colorize_tab.photo_opened.connect(self._on_photo_opened)
         self.colorize_tab.reload_models()
+        self.colorize_tab.model_imported.connect(lambda _entry: self.train_tab.reload_models())
+        self.train_tab.status_message.connect(self.show_status)
+        self.train_tab.error_occurred.connect(self.report_error)
+        self.train_tab.model_exported.connect(self._on_model_trained)
+        self.train_tab.run_ended.connect(self._on_training_ended)
+        # Asked once the event loop runs, so that the question appears over the shown window.
+        QTimer.singleShot(0, self, self.train_tab.offer_resume)
 
         self.resize(1280, 800)
         geometry = self.settings.get(setting_keys.WINDOW_GEOMETRY)
@@ -219,16 +231,39 @@ class MainWindow(QMainWindow):
     # Window state
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.train_tab.is_training():
+            # Training cannot outlive the process: it stops with a checkpoint, and the
+            # window closes when the run has ended (see _on_training_ended).
+            if not self.train_tab.is_closing():
+                if self.train_tab.needs_close_confirmation() and not self.train_tab.confirm_stop_for_close():
+                    event.ignore()
+                    return
+                self._close_after_training = True
+                self.train_tab.stop_for_close()
+            event.ignore()
+            return
         self.settings.set(setting_keys.WINDOW_GEOMETRY, self.saveGeometry())
         self.colorize_tab.save_state()
+        self.train_tab.save_state()
         # Cancelled jobs stop at the engine's next check, so shutdown waits briefly.
         for worker in (self.worker, self.loader):
             worker.cancel_all()
         for worker in (self.worker, self.loader):
             worker.shutdown()
         self.colorize_tab.shutdown()
+        self.train_tab.shutdown()
         logging.getLogger().removeHandler(self.recent_errors)
         super().closeEvent(event)
+
+    @Slot(object)
+    def _on_model_trained(self, _path) -> None:
+        self.colorize_tab.reload_models()
+
+    @Slot(object)
+    def _on_training_ended(self, _result) -> None:
+        if self._close_after_training:
+            self._close_after_training = False
+            self.close()
 
     @Slot(bool)
     def _update_busy_indicator(self, _busy: bool) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from engine.training.recipes import RECIPES
+
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
@@ -53,6 +55,10 @@ RENDER_SIZES = (256, 512, 768, 1024)
 WORKING_SIZES = (512, 768, 1024, 1536, 2048, 3072, 4096)
 """Working resolutions offered for tiled mode, in pixels on the photo's long side."""
 EXPORT_FORMATS = ("png", "jpeg", "tiff", "webp")
+TRAIN_WIDTHS = (16, 32, 64)
+"""Generator widths offered when training from scratch.
+
+16 is the shipped model's compact size and 64 the full size."""
 
 LAST_OPEN_FOLDER = Setting("paths/last_open_folder", str, "")
 LAST_EXPORT_FOLDER = Setting("paths/last_export_folder", str, "")
@@ -74,6 +80,18 @@ EXPORT_QUALITY = Setting("export/quality", int, 95, minimum=1, maximum=100)
 EXPORT_NAME_TEMPLATE = Setting("export/name_template", str, "{name}_colorized")
 WINDOW_GEOMETRY = Setting("window/geometry", QByteArray, QByteArray())
 SPLITTER_STATE = Setting("window/colorize_splitter", QByteArray, QByteArray())
+TRAIN_FOLDER = Setting("train/folder", str, "")
+"""Folder of the user's colour photos to train on."""
+TRAIN_BASE_MODEL = Setting("train/base_model", str, "")
+"""Catalogue key of the model to fine-tune, "" for the default model, or "scratch"."""
+TRAIN_RECIPE = Setting("train/recipe", str, "pix2pix", choices=tuple(RECIPES))
+TRAIN_WIDTH = Setting("train/width", int, 16, choices=TRAIN_WIDTHS)
+TRAIN_DEVICE = Setting("train/device", str, "auto")
+TRAIN_VALIDATE_EVERY = Setting("train/validate_every", int, 100, minimum=1, maximum=100_000)
+"""Steps between previews, validation figures and checkpoints."""
+TRAIN_RUN_FOLDER = Setting("train/run_folder", str, "")
+"""Run folder of the training run that has not ended with an exported model, or ""."""
+TRAIN_SPLITTER_STATE = Setting("window/train_splitter", QByteArray, QByteArray())
 
 ALL_SETTINGS = (
     LAST_OPEN_FOLDER,
@@ -93,6 +111,14 @@ ALL_SETTINGS = (
     EXPORT_NAME_TEMPLATE,
     WINDOW_GEOMETRY,
     SPLITTER_STATE,
+    TRAIN_FOLDER,
+    TRAIN_BASE_MODEL,
+    TRAIN_RECIPE,
+    TRAIN_WIDTH,
+    TRAIN_DEVICE,
+    TRAIN_VALIDATE_EVERY,
+    TRAIN_RUN_FOLDER,
+    TRAIN_SPLITTER_STATE,
 )
 
 

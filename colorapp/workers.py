@@ -8,8 +8,8 @@ thread, after the worker's busy state is updated. Jobs dropped by ``shutdown``
 emit none of them.
 
 A job that reports progress or can be cancelled gets a ``JobControl``: the
-function polls ``is_cancelled`` and calls ``progress`` and ``notify`` in the
-worker thread, and the job re-emits them as signals in the UI thread.
+function polls ``is_cancelled`` and calls ``progress``, ``notify`` and ``report``
+in the worker thread, and the job re-emits them as signals in the UI thread.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class JobControl:
         self._cancel = threading.Event()
         self._on_progress: Callable[[int, int], None] | None = None
         self._on_notify: Callable[[str], None] | None = None
+        self._on_report: Callable[[object], None] | None = None
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -69,9 +70,20 @@ class JobControl:
         if self._on_notify is not None:
             self._on_notify(message)
 
-    def connect(self, on_progress: Callable[[int, int], None], on_notify: Callable[[str], None]) -> None:
+    def report(self, event: object) -> None:
+        """Send an event object, such as a training step, to the job's ``event`` signal."""
+        if self._on_report is not None:
+            self._on_report(event)
+
+    def connect(
+        self,
+        on_progress: Callable[[int, int], None],
+        on_notify: Callable[[str], None],
+        on_report: Callable[[object], None] | None = None,
+    ) -> None:
         self._on_progress = on_progress
         self._on_notify = on_notify
+        self._on_report = on_report
 
 
 class Job(QObject):
@@ -90,6 +102,8 @@ class Job(QObject):
     """Steps done and total steps, from ``JobControl.progress``."""
     note = Signal(str)
     """A message for the status bar, from ``JobControl.notify``."""
+    event = Signal(object)
+    """An event object from ``JobControl.report``, in the order the job sent them."""
 
     def __init__(
         self, description: str, function: Callable[[], object], control: JobControl | None = None
@@ -146,6 +160,7 @@ class _JobRunner(QObject):
     job_started = Signal(object)
     job_progress = Signal(object, int, int)
     job_note = Signal(object, str)
+    job_event = Signal(object, object)
 
     def __init__(self, take_next: Callable[[], Job | None]) -> None:
         super().__init__()
@@ -167,6 +182,7 @@ class _JobRunner(QObject):
         job.control.connect(
             lambda done, total: self.job_progress.emit(job, done, total),
             lambda message: self.job_note.emit(job, message),
+            lambda event: self.job_event.emit(job, event),
         )
         if not job.control.is_cancelled():
             self.job_started.emit(job)
@@ -205,6 +221,7 @@ class WorkerThread(QObject):
         self._runner.job_started.connect(self._on_job_started)
         self._runner.job_progress.connect(self._on_job_progress)
         self._runner.job_note.connect(self._on_job_note)
+        self._runner.job_event.connect(self._on_job_event)
 
         app = QCoreApplication.instance()
         if app is not None:
@@ -296,6 +313,11 @@ class WorkerThread(QObject):
     def _on_job_note(self, job: Job, message: str) -> None:
         if job in self._pending:
             job.note.emit(message)
+
+    @Slot(object, object)
+    def _on_job_event(self, job: Job, event: object) -> None:
+        if job in self._pending:
+            job.event.emit(event)
 
 
 def running_worker_threads() -> list[str]:

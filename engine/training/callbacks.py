@@ -41,6 +41,12 @@ class Callback:
 
     def on_checkpoint(self, trainer, path) -> None: ...
 
+    def on_pause(self, trainer) -> None:
+        """Called when the loop has paused, before it waits to start the next step."""
+
+    def on_unpause(self, trainer) -> None:
+        """Called when the loop leaves the pause, to continue or to stop."""
+
     def on_train_end(self, trainer, reason: str) -> None:
         """``reason`` is "finished", "max steps" or "stopped"."""
 

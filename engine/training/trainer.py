@@ -146,6 +146,7 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self.last_metrics: dict[str, float] = {}
+        self._paused_seconds = 0.0
         self.use_amp = self.device.type == "cuda"
         if self.use_amp:
             self.generator.to(memory_format=torch.channels_last)
@@ -344,9 +345,30 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self, max_previews: int = 4) -> dict[str, float]:
-        """Return ab L1 (Lab units) and RGB PSNR of the generator and of a grayscale baseline."""
+        """Return ab L1 (Lab units) and RGB PSNR of the generator and of a grayscale baseline.
+
+        The figures are also kept in ``last_metrics``, appended to ``metrics.jsonl`` and
+        sent to ``on_validation_end`` with up to ``max_previews`` previews.
+        """
         if self.val_set is None or len(self.val_set) == 0 or not self.is_main:
             return {}
+        metrics, previews = self.evaluate(max_previews)
+        self.last_metrics = metrics
+        with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"step": self.step, **metrics}) + "\n")
+        self._emit("on_validation_end", ValidationEvent(self.step, metrics, previews))
+        return metrics
+
+    @torch.no_grad()
+    def evaluate(self, max_previews: int = 4) -> tuple[dict[str, float], list]:
+        """Compute the validation figures and previews of the current generator, in eval mode.
+
+        Unlike :meth:`validate`, this records nothing and calls no callback. It returns
+        ``({}, [])`` without a validation set. Previews are as in ``ValidationEvent``.
+        """
+        if self.val_set is None or len(self.val_set) == 0:
+            return {}, []
+        was_training = self.generator.training
         self.generator.eval()
         loader = DataLoader(self.val_set, batch_size=self.recipe.batch_size, shuffle=False)
         totals = {"val_l1_ab": 0.0, "val_psnr": 0.0, "baseline_psnr": 0.0}
@@ -372,16 +394,12 @@ class Trainer:
                         for image in (gray, predicted, truth)
                     ]
                 )
-        self.generator.train()
-        metrics = {name: value / count for name, value in totals.items()}
-        self.last_metrics = metrics
-        with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"step": self.step, **metrics}) + "\n")
-        self._emit("on_validation_end", ValidationEvent(self.step, metrics, previews))
-        return metrics
+        self.generator.train(was_training)
+        return {name: value / count for name, value in totals.items()}, previews
 
     def _after_step(self, losses: dict[str, float], started: float, started_step: int) -> None:
-        elapsed = time.monotonic() - started
+        # Time spent paused is left out, so the rate and the ETA describe training.
+        elapsed = time.monotonic() - started - self._paused_seconds
         rate = (self.step - started_step) * self.recipe.batch_size / max(elapsed, 1e-6)
         eta = (self.total_steps - self.step) * self.recipe.batch_size / max(rate, 1e-6)
         lr = self.generator_optimizer.param_groups[0]["lr"]
@@ -392,8 +410,14 @@ class Trainer:
             self.save()
 
     def _wait_if_paused(self) -> None:
+        if self._running.is_set():
+            return
+        self._emit("on_pause")
+        began = time.monotonic()
         while not self._running.wait(timeout=0.2):
             pass
+        self._paused_seconds += time.monotonic() - began
+        self._emit("on_unpause")
 
     def fit(self, resume: str | Path | None = None) -> str:
         """Train until the planned steps are done or :meth:`request_stop`; return the reason.
@@ -410,6 +434,7 @@ class Trainer:
         self.discriminator.train()
         self._emit("on_train_start")
         started, started_step = time.monotonic(), self.step
+        self._paused_seconds = 0.0
         try:
             while self.step < self.total_steps and not self._stop.is_set():
                 loader = DataLoader(
