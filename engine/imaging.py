@@ -26,6 +26,11 @@ SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
 MAX_PIXELS = 250_000_000
 """Largest image accepted (about a 600 dpi A3 scan is 70 MP); larger files are rejected."""
 
+# Pillow warns above its own limit (about 89 MP by default) and refuses at twice that;
+# raise it to ours so that load_photo's own check, with its clearer message, applies.
+# NOTE: this changes the limit for every Pillow user in the process.
+Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
+
 _SRGB_PROFILE = ImageCms.createProfile("sRGB")
 SRGB_ICC_PROFILE = ImageCms.ImageCmsProfile(_SRGB_PROFILE).tobytes()
 """The sRGB ICC profile (LittleCMS's built-in one) that export embeds."""

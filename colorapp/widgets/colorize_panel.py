@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from colorapp.settings import RENDER_SIZES, WORKING_SIZES
+from colorapp.widgets.device_combo import fill_device_combo
 from colorapp.widgets.model_picker import ModelPicker
 
 
@@ -157,13 +158,7 @@ class ColorizePanel(QWidget):
 
     def set_devices(self, devices: Sequence[tuple[str, str]], selected: str) -> None:
         """List (device id, label) pairs and select ``selected``, or the first when it is not listed."""
-        self.device_combo.blockSignals(True)
-        self.device_combo.clear()
-        for device_id, label in devices:
-            self.device_combo.addItem(label, device_id)
-        index = self.device_combo.findData(selected)
-        self.device_combo.setCurrentIndex(max(index, 0))
-        self.device_combo.blockSignals(False)
+        fill_device_combo(self.device_combo, devices, selected)
 
     def device(self) -> str:
         return self.device_combo.currentData() or "auto"

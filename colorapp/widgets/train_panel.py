@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from colorapp.settings import TRAIN_WIDTHS
+from colorapp.widgets.device_combo import fill_device_combo
 from engine.catalog import ModelEntry
 
 SCRATCH_KEY = "scratch"
@@ -247,13 +248,7 @@ class TrainPanel(QWidget):
         return int(self.width_combo.currentData())
 
     def set_devices(self, devices: Sequence[tuple[str, str]], selected: str) -> None:
-        self.device_combo.blockSignals(True)
-        self.device_combo.clear()
-        for device_id, label in devices:
-            self.device_combo.addItem(label, device_id)
-        index = self.device_combo.findData(selected)
-        self.device_combo.setCurrentIndex(max(index, 0))
-        self.device_combo.blockSignals(False)
+        fill_device_combo(self.device_combo, devices, selected)
 
     def device(self) -> str:
         return self.device_combo.currentData() or "auto"

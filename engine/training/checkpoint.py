@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 import re
 from pathlib import Path
 
@@ -48,6 +49,14 @@ def load_checkpoint(path: Path) -> dict:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise TrainingError(f"{path}: checkpoint not found") from None
+    except pickle.UnpicklingError:
+        # torch's own message suggests turning the safe loader off, which would run
+        # any code the file carries; keep that advice away from the user.
+        raise TrainingError(
+            f"{path}: cannot load the checkpoint: it holds objects other than tensors and "
+            "plain values, so it is not a ColorApp checkpoint; ColorApp does not load such "
+            "files because they could run code"
+        ) from None
     except Exception as error:  # torch raises several types for damaged or unsafe files.
         raise TrainingError(
             f"{path}: cannot load the checkpoint ({error}); it may be damaged, "
