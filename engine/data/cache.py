@@ -1,6 +1,6 @@
 """A pre-decoded image cache: every training image once, as a memory-mapped uint8 array.
 
-Decoding and resizing JPEGs costs more than a training step of a compact model on a
+Decoding and resizing JPEGs can take longer than a training step of a compact model on a
 GPU. The cache pays that once; later epochs and runs read (3, S, S) slices straight
 from the page cache.
 """
@@ -33,7 +33,7 @@ def _fingerprint(files: list[Path], size: int) -> str:
 class CachedDataset(Dataset):
     """Wrap a :class:`PhotoFolderDataset`, serving its images from ``cache_dir``.
 
-    The cache is rebuilt when the file list, sizes, dates or image size change.
+    A change of the file list, file sizes, dates or image size writes a new cache file.
     """
 
     def __init__(self, source: PhotoFolderDataset, cache_dir: str | Path) -> None:
