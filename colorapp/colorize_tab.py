@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QProgressDialog,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -51,6 +50,7 @@ from colorapp.widgets.colorize_panel import ColorizePanel
 from colorapp.widgets.compare_grid import CompareGridDialog, choose_compare_models
 from colorapp.widgets.compare_view import CompareMode, CompareView
 from colorapp.widgets.export_dialog import ExportDialog
+from colorapp.widgets.panel_scroll import scrolling_panel
 from colorapp.widgets.queue_view import QueueModel, QueuePanel
 from colorapp.workers import Job, WorkerThread
 from engine.catalog import ModelCatalog, ModelEntry
@@ -161,12 +161,7 @@ class ColorizeTab(QWidget):
         self.queue_panel = QueuePanel(self.queue_model, self)
         self.view = CompareView(self)
         self.panel = ColorizePanel(self)
-        panel_scroll = QScrollArea(self)
-        panel_scroll.setWidget(self.panel)
-        panel_scroll.setWidgetResizable(True)
-        panel_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        panel_scroll.setMinimumWidth(_PANEL_WIDTH)
-        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        panel_scroll = scrolling_panel(self.panel, self, _PANEL_WIDTH)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("colorize_splitter")

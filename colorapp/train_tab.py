@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -33,6 +32,7 @@ from colorapp import settings as setting_keys
 from colorapp.settings import Settings
 from colorapp.training_runner import TrainingRunner
 from colorapp.training_runs import unfinished_run
+from colorapp.widgets.panel_scroll import scrolling_panel
 from colorapp.widgets.train_panel import SCRATCH_KEY, TrainPanel
 from colorapp.widgets.training_monitor import TrainingMonitor
 from engine import paths
@@ -126,12 +126,7 @@ class TrainTab(QWidget):
         self.banner.hide()
 
         self.panel = TrainPanel(self)
-        panel_scroll = QScrollArea(self)
-        panel_scroll.setWidget(self.panel)
-        panel_scroll.setWidgetResizable(True)
-        panel_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        panel_scroll.setMinimumWidth(_PANEL_WIDTH)
-        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        panel_scroll = scrolling_panel(self.panel, self, _PANEL_WIDTH)
 
         self.monitor = TrainingMonitor(self)
 
