@@ -76,6 +76,8 @@ class TrainingRunner(QObject):
         self.worker = WorkerThread("colorapp-trainer", self)
         self.session: FineTuneSession | None = None
         self._check_job: Job | None = None
+        self._last_report = None
+        """The latest finished dataset check; the session reuses it when it covers the run's folder."""
         self._run_job: Job | None = None
         self._export_job: Job | None = None
 
@@ -114,6 +116,7 @@ class TrainingRunner(QObject):
 
     def _on_check_finished(self, job: Job, report) -> None:
         self._forget_check(job)
+        self._last_report = report
         self.check_finished.emit(report)
 
     def _on_check_failed(self, job: Job, message: str) -> None:
@@ -134,7 +137,7 @@ class TrainingRunner(QObject):
             TrainingError: the run folder cannot be created.
         """
         self._ensure_idle()
-        session = FineTuneSession.create(settings, runs_root, user_model_dir)
+        session = FineTuneSession.create(settings, runs_root, user_model_dir, report=self._last_report)
         self._submit(session, resume=False)
         return session.run_dir
 

@@ -332,3 +332,25 @@ def test_resume_without_checkpoint_raises(photo_folder, tmp_path):
 def test_run_record_missing_raises(tmp_path):
     with pytest.raises(TrainingError, match=SESSION_FILE):
         read_run_record(tmp_path)
+
+
+def test_new_run_reuses_dataset_check(photo_folder, tmp_path, monkeypatch):
+    import engine.data.photo_folder as photo_folder_module
+
+    report = check_dataset(photo_folder)
+    session = FineTuneSession.create(
+        _settings(photo_folder), tmp_path / "runs", tmp_path / "user-models", report=report
+    )
+    screened = []
+    original = photo_folder_module.screen_photo
+
+    def counting_screen(path):
+        screened.append(path)
+        return original(path)
+
+    monkeypatch.setattr(photo_folder_module, "screen_photo", counting_screen)
+
+    result = session.run()
+
+    assert result.reason == "finished"
+    assert screened == []

@@ -50,14 +50,17 @@ def places_datasets(split_csv: Path, recipe) -> RunData:
 
 
 def build_datasets(data_dir: Path, val_dir: Path | None, recipe, num_classes: int | None,
-                   init_model: str | None, seed: int) -> RunData:
+                   init_model: str | None, seed: int,
+                   screened: tuple[list[Path], list] | None = None) -> RunData:
     """Screen the photo folders and return data sets (labels for class recipes).
 
-    ``data_dir`` may also be a split CSV written by ``prepare-places``.
+    ``data_dir`` may also be a split CSV written by ``prepare-places``. ``screened``,
+    the (usable, skipped) result of ``screen_folder(data_dir)``, skips screening it again.
     """
     if data_dir.suffix.lower() == ".csv":
         return places_datasets(data_dir, recipe)
-    files, skipped = screen_folder(data_dir)
+    files, skipped = screened if screened is not None else screen_folder(data_dir)
+    files, skipped = list(files), list(skipped)
     if not files:
         raise TrainingError(
             f"{data_dir}: no usable colour photos ({len(skipped)} skipped as grayscale, sepia, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from engine.data.screening import screen_photo
+from engine.data.screening import Screening, screen_photo
+from engine.errors import CancelledError
 from engine.imaging import SUPPORTED_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,33 @@ def find_images(root: Path) -> list[Path]:
     return found
 
 
-def screen_folder(root: Path) -> tuple[list[Path], list]:
-    """Return (usable photos, skipped screenings) for every image under ``root``."""
+def screen_folder(
+    root: Path,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[list[Path], list[Screening]]:
+    """Return (usable photos, skipped screenings) for every image under ``root``.
+
+    ``progress(done, total)`` is called after each file and ``cancelled()`` is checked
+    before each one.
+
+    Raises:
+        FileNotFoundError: ``root`` does not exist.
+        CancelledError: ``cancelled()`` returned True.
+    """
+    files = find_images(root)
     usable, skipped = [], []
-    for path in find_images(root):
+    for index, path in enumerate(files):
+        if cancelled is not None and cancelled():
+            raise CancelledError(f"Checking {root} was cancelled")
         result = screen_photo(path)
-        (usable.append(path) if result.usable else skipped.append(result))
+        if result.usable:
+            usable.append(path)
+        else:
+            skipped.append(result)
+            log.debug("skipped %s: %s (%s)", result.path, result.reason, result.detail)
+        if progress is not None:
+            progress(index + 1, len(files))
     if skipped:
         counts = Counter(result.reason for result in skipped)
         log.info(
@@ -59,8 +82,6 @@ def screen_folder(root: Path) -> tuple[list[Path], list]:
             len(usable),
             ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())),
         )
-        for result in skipped:
-            log.debug("skipped %s: %s (%s)", result.path, result.reason, result.detail)
     return usable, skipped
 
 

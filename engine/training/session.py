@@ -27,8 +27,8 @@ import torch
 from engine import paths
 from engine.atomic import write_atomic
 from engine.data.datasets import MAX_VALIDATION, VALIDATION_FRACTION, build_datasets
-from engine.data.photo_folder import find_images
-from engine.data.screening import Screening, screen_photo
+from engine.data.photo_folder import screen_folder
+from engine.data.screening import Screening
 from engine.errors import CancelledError, ModelFileError, TrainingError
 from engine.modelcard import write_card
 from engine.modelinfo import MODEL_SUFFIX, read_model_info
@@ -137,23 +137,11 @@ def check_dataset(
         CancelledError: ``cancelled()`` returned True.
     """
     folder = Path(folder)
-    try:
-        files = find_images(folder)
-    except FileNotFoundError:
-        raise TrainingError(f"{folder}: folder not found; choose a folder of colour photos") from None
-    # The loop of screen_folder, with progress and cancel added for the app.
-    usable, skipped = [], []
-    for index, path in enumerate(files):
-        if cancelled is not None and cancelled():
-            raise CancelledError(f"Checking {folder} was cancelled")
-        result = screen_photo(path)
-        if result.usable:
-            usable.append(path)
-        else:
-            skipped.append(result)
-            log.info("dataset check: skipped %s: %s (%s)", path, result.reason, result.detail)
-        if progress is not None:
-            progress(index + 1, len(files))
+    if not folder.is_dir():
+        raise TrainingError(f"{folder}: folder not found; choose a folder of colour photos")
+    usable, skipped = screen_folder(folder, progress, cancelled)
+    for result in skipped:
+        log.info("dataset check: skipped %s: %s (%s)", result.path, result.reason, result.detail)
     report = DatasetReport(folder, tuple(usable), tuple(skipped))
     log.info("dataset check of %s: %d usable colour photos, %d skipped %s",
              folder, len(usable), len(skipped), report.skipped_by_reason())
@@ -450,8 +438,11 @@ class FineTuneSession:
         record: RunRecord,
         user_model_dir: Path | None = None,
         on_event: Callable[[object], None] | None = None,
+        report: DatasetReport | None = None,
     ) -> None:
         self.record = record
+        self.report = report
+        """The dataset check of the run's folder, reused by a new run instead of screening again."""
         self.user_model_dir = Path(user_model_dir) if user_model_dir is not None else paths.user_model_dir()
         self.on_event = on_event
         self._lock = threading.Lock()
@@ -467,12 +458,16 @@ class FineTuneSession:
         runs_root: Path | None = None,
         user_model_dir: Path | None = None,
         on_event: Callable[[object], None] | None = None,
+        report: DatasetReport | None = None,
     ) -> FineTuneSession:
-        """Make a new run folder under ``runs_root`` (default ``paths.checkpoint_dir()``)."""
+        """Make a new run folder under ``runs_root`` (default ``paths.checkpoint_dir()``).
+
+        ``report``, a dataset check of ``settings.data_dir``, spares the run a second screening.
+        """
         record = RunRecord(new_run_dir(settings.model_name, runs_root), settings)
         record.save()
         log.info("created run folder %s for the model %r", record.run_dir, settings.model_name)
-        return cls(record, user_model_dir, on_event)
+        return cls(record, user_model_dir, on_event, report)
 
     @classmethod
     def open(
@@ -562,7 +557,11 @@ class FineTuneSession:
 
         self._stage("data", f"Reading the photos in {settings.data_dir}…")
         base = str(settings.base_model) if settings.base_model is not None else None
-        data = build_datasets(settings.data_dir, None, recipe, None, base, settings.seed)
+        # A resumed run screens again: the folder may have changed since the check.
+        screened = None
+        if not resume and self.report is not None and self.report.folder == Path(settings.data_dir):
+            screened = (list(self.report.usable), list(self.report.skipped))
+        data = build_datasets(settings.data_dir, None, recipe, None, base, settings.seed, screened)
         self._raise_if_stopped()
 
         self._stage("model", "Preparing the models…")
