@@ -1,6 +1,6 @@
 """The photo queue of the Colorize tab as plain Python state, without Qt.
 
-``PhotoQueue`` contains one ``QueueItem`` per photo and tells subscribers about
+``PhotoQueue`` contains one ``QueueItem`` per photo and notifies subscribers of
 every change, so a Qt model can mirror it row for row. All methods must be called
 from the UI thread. Workers return values that the tab then writes here.
 """

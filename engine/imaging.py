@@ -26,8 +26,8 @@ SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
 MAX_PIXELS = 250_000_000
 """Largest image accepted (about a 600 dpi A3 scan is 70 MP); larger files are rejected."""
 
-# Pillow warns above its own limit (about 89 MP by default) and refuses at twice that;
-# raise it to ours so that load_photo's own check, with its clearer message, applies.
+# Pillow warns above its own limit (about 89 MP by default) and refuses at twice that.
+# Raising it to ours lets load_photo's own check, with its clearer message, decide.
 # NOTE: this changes the limit for every Pillow user in the process.
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
 
@@ -125,7 +125,7 @@ def _float_channels(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, 
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         values = np.asarray(image, dtype=np.float64)
-        # Mode I holds 16-bit PNGs in 0..65535; wider data is scaled by its own maximum.
+        # Mode I stores 16-bit PNGs in 0..65535; wider data is scaled by its own maximum.
         peak = 65535.0 if values.max(initial=0) <= 65535 else float(values.max())
         gray = np.clip(values / peak, 0.0, 1.0).astype(np.float32)
         return np.repeat(gray[..., None], 3, axis=2), None, 16

@@ -60,7 +60,7 @@ def load_generator(path: str | Path) -> tuple[nn.Module, ModelInfo]:
     model.eval()
     for name, tensor in state.items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise ModelFileError(f"{path}: tensor {name} holds NaN or infinite values")
+            raise ModelFileError(f"{path}: tensor {name} contains NaN or infinite values")
     log.info("loaded model %r (%s, width %d) from %s", info.name, info.architecture, info.width, path)
     return model, info
 

@@ -247,10 +247,10 @@ def test_reopened_window_resumes_run(qtbot, tmp_path, app_settings, user_model_d
     assert record.resumable
     assert list(user_model_dir.iterdir()) == []
 
-    asked = []
+    offered = []
 
     def answer_resume(self, pending):
-        asked.append(pending)
+        offered.append(pending)
         return ResumeChoice.RESUME
 
     monkeypatch.setattr(TrainTab, "ask_resume", answer_resume)
@@ -262,7 +262,7 @@ def test_reopened_window_resumes_run(qtbot, tmp_path, app_settings, user_model_d
     assert "Family rooms" in tab.banner_label.text()
     with qtbot.waitSignal(tab.training_started, timeout=TRAIN_TIMEOUT_MS) as started:
         second.show()
-    assert [pending.run_dir for pending in asked] == [record.run_dir]
+    assert [pending.run_dir for pending in offered] == [record.run_dir]
     assert started.args[0].step == record.step
     assert tab.monitor.progress_bar.value() == record.step
     assert tab.panel.name_edit.text() == "Family rooms"

@@ -44,7 +44,7 @@ def ab_thumbnail(image: Image.Image) -> np.ndarray:
 
 
 def screen_photo(path: Path) -> Screening:
-    """Check one file; never raises for a bad image, the reason is in the result."""
+    """Check one file. A broken or unreadable image is reported in the result, not raised."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

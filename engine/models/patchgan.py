@@ -10,7 +10,7 @@ class PatchDiscriminator(nn.Module):
     """Score (L, ab) pairs, (N, 3, 256, 256), as a (N, 1, 30, 30) map of patch logits.
 
     Args:
-        width: channels of the first block; 64 in the paper (2,765,569 parameters).
+        width: channels of the first block; 64 is the pix2pix size (2,765,569 parameters).
         batch_norm: True for the pix2pix discriminator; False for the WGAN-GP critic,
             where per-sample gradient penalties are invalid under batch statistics.
     """
@@ -23,8 +23,8 @@ class PatchDiscriminator(nn.Module):
         self.batch_norm = batch_norm
 
         def block(in_ch: int, out_ch: int, stride: int, norm: bool) -> list[nn.Module]:
-            # NOTE: without BatchNorm the convolutions keep a bias, which BatchNorm
-            # would otherwise make redundant; the paper's critic description is silent.
+            # NOTE: without BatchNorm the convolutions keep a bias, which BatchNorm would
+            # make redundant. Saccaro (2023) does not say whether its critic has one.
             layers: list[nn.Module] = [
                 nn.Conv2d(in_ch, out_ch, kernel_size=4, stride=stride, padding=1, bias=not norm)
             ]

@@ -53,7 +53,7 @@ def load_checkpoint(path: Path) -> dict:
         # torch's own message suggests turning the safe loader off, which would run
         # any code the file carries; keep that advice away from the user.
         raise TrainingError(
-            f"{path}: cannot load the checkpoint: it holds objects other than tensors and "
+            f"{path}: cannot load the checkpoint: it contains objects other than tensors and "
             "plain values, so it is not a ColorApp checkpoint; ColorApp does not load such "
             "files because they could run code"
         ) from None

@@ -25,7 +25,7 @@ def gradient_penalty(
 ) -> torch.Tensor:
     """WGAN-GP penalty E[(||grad_ab critic(L, ab_hat)||_2 - 1)^2] (Gulrajani et al., 2017).
 
-    ``ab_hat`` interpolates real and fake ab with one uniform weight per sample; the
+    ``ab_hat`` interpolates real and fake ab with one uniform weight per sample. The
     L channel is kept as it is, so the gradient is taken with respect to ab only.
     """
     weight = torch.rand(real_ab.shape[0], 1, 1, 1, device=real_ab.device, dtype=real_ab.dtype)

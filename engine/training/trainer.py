@@ -214,7 +214,7 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         if state.get("architecture") != self.recipe.architecture or state.get("width") != self.width:
             raise TrainingError(
-                f"the checkpoint holds a {state.get('architecture')} generator of width "
+                f"the checkpoint contains a {state.get('architecture')} generator of width "
                 f"{state.get('width')}, but this run builds {self.recipe.architecture} of width "
                 f"{self.width}; use the same --recipe and --width to resume"
             )
