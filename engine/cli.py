@@ -133,7 +133,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                 model_paths, files, device=args.device, batch_size=args.batch_size,
                 progress=lambda done, total: bar.update(done - bar.n),
                 inception_weights=args.inception_weights, vgg_weights=args.vgg_weights,
-                lpips_weights=args.lpips_weights,
+                lpips_weights=args.lpips_weights, keep_monochrome=args.keep_monochrome,
             )
     except (ColorAppError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -231,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--lpips-weights", type=Path, metavar="PATH",
                           help="LPIPS 0.1 linear layers for VGG16, vgg.pth of the lpips package "
                                "(default: lpips_vgg.pth in the torch hub cache, or an installed lpips package)")
+    evaluate.add_argument("--keep-monochrome", action="store_true",
+                          help="also use grayscale and single-tint photos, which are left out by default "
+                               "because they cannot show wrong colours")
     evaluate.add_argument("--quiet", action="store_true",
                           help="no progress bar (there is none either when stderr is not a terminal)")
     evaluate.add_argument("-o", "--output", help="also write the table and its notes to this Markdown file")

@@ -14,6 +14,11 @@ Two protocols, each with FID, SSIM, PSNR and LPIPS:
 Colourfulness (Hasler and Suesstrunk, 2003) is measured on the sRGB prediction and,
 for reference, on the ground truth.
 
+Photos without colour (grayscale, or a single tint such as sepia) are left out by
+default, with the rule that screens training photos: they cannot show whether a
+model finds the right colours, and Saccaro (2023) removes grayscale photos from
+Places205 before splitting it.
+
 FID and LPIPS need pretrained weights (see engine.fid and engine.lpips). Without
 them their cells show the reason, and the figures of the other metrics are unaffected.
 """
@@ -32,6 +37,7 @@ from PIL import Image
 from engine.color import lab_to_rgb_keep_lightness, rgb_to_lab
 from engine.data.photo_folder import find_images
 from engine.data.places import load_split
+from engine.data.screening import MONOCHROME_REASONS, screen_photo
 from engine.devices import pick_device
 from engine.errors import ColorAppError
 from engine.fid import (
@@ -80,6 +86,9 @@ class Evaluation:
     figures: dict[str, dict[str, float]] = field(default_factory=dict)
     photos: int = 0
     skipped: list[str] = field(default_factory=list)
+    """Files that could not be read, each as "path: reason"."""
+    monochrome: list[tuple[Path, str]] = field(default_factory=list)
+    """Photos left out because they have no colour, each with a reason such as "grayscale (mean chroma 2.1)"."""
     unavailable: dict[str, Unavailable] = field(default_factory=dict)
     weight_files: dict[str, list[Path]] = field(default_factory=dict)
     standard_fid: bool = True
@@ -135,14 +144,20 @@ def predict_lab(model: torch.nn.Module, truth_lab: torch.Tensor) -> torch.Tensor
     return torch.cat((lightness, ab), dim=1)
 
 
-def _batches(files: list[Path], batch_size: int, skipped: list[str]) -> Iterable[torch.Tensor]:
+def _batches(files: list[Path], batch_size: int, result: Evaluation, keep_monochrome: bool) -> Iterable[torch.Tensor]:
     batch = []
     for path in files:
+        if not keep_monochrome:
+            screening = screen_photo(path)
+            if screening.reason in MONOCHROME_REASONS:
+                log.info("leaving out %s: %s (%s)", path, screening.reason, screening.detail)
+                result.monochrome.append((path, f"{screening.reason} ({screening.detail})"))
+                continue
         try:
             batch.append(load_eval_image(path))
         except (OSError, ValueError) as error:
             log.warning("skipping %s: %s", path, error)
-            skipped.append(f"{path}: {error}")
+            result.skipped.append(f"{path}: {error}")
             continue
         if len(batch) == batch_size:
             yield torch.stack(batch)
@@ -263,10 +278,12 @@ def evaluate(
     inception_weights: Path | None = None,
     vgg_weights: Path | None = None,
     lpips_weights: Path | None = None,
+    keep_monochrome: bool = False,
 ) -> Evaluation:
     """Evaluate each named model file and the grayscale baseline on ``files``.
 
-    Weight paths left as None are looked for in the torch hub cache, and a metric
+    Photos without colour are left out and listed in ``Evaluation.monochrome``
+    unless ``keep_monochrome`` is set. Weight paths left as None are looked for in the torch hub cache, and a metric
     whose weights are missing gets an entry in ``Evaluation.unavailable``. A weight
     path that is given but missing or invalid raises ColorAppError. ``progress`` is
     called after each batch with (photos done or skipped, photos in total).
@@ -289,14 +306,20 @@ def evaluate(
     log.info("evaluating %s and the %s on %d photos on %s",
              ", ".join(models) or "no models", BASELINE, len(files), target)
     tally = _Tally()
-    for images in _batches(files, batch_size, result.skipped):
+    for images in _batches(files, batch_size, result, keep_monochrome):
         _measure_batch(images.to(target), models, networks, tally)
         result.photos += images.shape[0]
         if progress is not None:
-            progress(result.photos + len(result.skipped), len(files))
+            progress(result.photos + len(result.skipped) + len(result.monochrome), len(files))
     if result.photos == 0:
-        raise ColorAppError(f"none of the {len(files)} photos could be read; the log lists why")
+        if result.monochrome and not result.skipped:
+            raise ColorAppError(
+                f"all {len(files)} photos are grayscale or of one tint, so they cannot show colour errors; "
+                "evaluate on colour photos, or pass --keep-monochrome to use them anyway"
+            )
+        raise ColorAppError(f"none of the {len(files)} photos could be read or used; the log lists why")
 
     _finish(result, tally)
-    log.info("evaluated %d photos (%d skipped)", result.photos, len(result.skipped))
+    log.info("evaluated %d photos (%d without colour left out, %d unreadable)",
+             result.photos, len(result.monochrome), len(result.skipped))
     return result

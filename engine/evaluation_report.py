@@ -65,6 +65,12 @@ def _general_notes(evaluation: Evaluation, source: str) -> list[str]:
     if evaluation.skipped:
         photos += f"; {_count(len(evaluation.skipped), 'unreadable file')} skipped (the log names them)"
     notes.append(photos + ".")
+    if evaluation.monochrome:
+        names = ", ".join(path.name for path, _ in evaluation.monochrome)
+        notes.append(
+            f"{_count(len(evaluation.monochrome), 'photo')} without colour (grayscale or one tint) left out, "
+            f"as training leaves them out: {names}. Pass --keep-monochrome to include them."
+        )
     notes.append(
         "Paper protocol: CIE Lab with the input L kept, scaled to [0, 1] as L/100 and (ab/110 + 1)/2; "
         "FID and LPIPS read these three channels as RGB. RGB protocol: sRGB in [0, 1]."

@@ -11,6 +11,15 @@ _METRIC_NAMES = {
     "val_l1_ab": "Mean absolute ab error (Lab units, lower is better)",
     "val_psnr": "RGB PSNR, dB (higher is better)",
     "baseline_psnr": "RGB PSNR of the grayscale baseline (ab = 0), dB",
+    "heldout_photos": "Held-out photos measured",
+    "rgb_psnr": "RGB PSNR, dB (higher is better)",
+    "rgb_ssim": "RGB SSIM (higher is better)",
+    "paper_psnr": "PSNR on scaled Lab (paper protocol), dB",
+    "paper_ssim": "SSIM on scaled Lab (paper protocol)",
+    "colourfulness": "Mean colourfulness (Hasler-Suesstrunk)",
+    "baseline_rgb_psnr": "RGB PSNR of the grayscale baseline (ab = 0), dB",
+    "baseline_rgb_ssim": "RGB SSIM of the grayscale baseline",
+    "truth_colourfulness": "Mean colourfulness of the ground truth",
 }
 
 

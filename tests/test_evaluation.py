@@ -423,3 +423,34 @@ def test_cli_evaluate_unreadable_photo_is_skipped(tmp_path, capsys, empty_torch_
     assert code == 0
     assert "1 photo from" in printed
     assert "1 unreadable file skipped" in printed
+
+
+def test_photos_without_colour_are_left_out_unless_kept(tmp_path, capsys, empty_torch_home):
+    colour = real_photos()[0]
+    with Image.open(colour) as image:
+        image.convert("RGB").save(tmp_path / "colour.png")
+        image.convert("L").convert("RGB").save(tmp_path / "gray.png")
+        gray = np.asarray(image.convert("L"), dtype=np.float32)
+    # A sepia print: every pixel has the same warm tint, whatever its grey level.
+    tint = np.array([1.0, 0.85, 0.65], dtype=np.float32)
+    Image.fromarray((gray[..., None] * tint).round().astype(np.uint8)).save(tmp_path / "sepia.png")
+    files = sorted(tmp_path.glob("*.png"))
+
+    result = evaluate({}, files, device="cpu")
+    assert result.photos == 1
+    assert [(path.name, reason.split(" ")[0]) for path, reason in result.monochrome] == [
+        ("gray.png", "grayscale"), ("sepia.png", "sepia")]
+    # The baseline's figures are those of the colour photo alone.
+    alone = evaluate({}, [tmp_path / "colour.png"], device="cpu")
+    assert result.figures[BASELINE]["rgb_psnr"] == pytest.approx(alone.figures[BASELINE]["rgb_psnr"])
+    assert evaluate({}, files, device="cpu", keep_monochrome=True).photos == 3
+
+    code = main(["evaluate", "--models", "pix2pix", "--data", str(tmp_path), "--device", "cpu"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "2 photos without colour (grayscale or one tint) left out" in printed
+    assert "gray.png, sepia.png" in printed
+    (tmp_path / "colour.png").unlink()
+    code = main(["evaluate", "--models", "pix2pix", "--data", str(tmp_path), "--device", "cpu"])
+    assert code == 2
+    assert "all 2 photos are grayscale or of one tint" in capsys.readouterr().err

@@ -23,6 +23,8 @@ TONED_SPREAD = 3.0
 """Mean distance of each pixel's ab from the image's mean ab below this counts as a
 single-tint photo (sepia, cyanotype): it has chroma but no colour to learn."""
 THUMBNAIL = 96
+MONOCHROME_REASONS = ("grayscale", "sepia")
+"""The reasons that mean a readable photo has no colour to learn from or to compare with."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,18 @@ def screen_photo(path: Path) -> Screening:
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         return Screening(path, False, "broken", str(error))
 
+    verdict = monochrome_verdict(ab)
+    if verdict is not None:
+        return Screening(path, False, *verdict)
+    return Screening(path, True)
+
+
+def monochrome_verdict(ab: np.ndarray) -> tuple[str, str] | None:
+    """Return ("grayscale" or "sepia", detail) when the (N, 2) ab samples hold no colour to learn, else None."""
     chroma = float(np.linalg.norm(ab, axis=1).mean())
     if chroma < GRAYSCALE_CHROMA:
-        return Screening(path, False, "grayscale", f"mean chroma {chroma:.1f}")
+        return "grayscale", f"mean chroma {chroma:.1f}"
     spread = float(np.linalg.norm(ab - ab.mean(axis=0), axis=1).mean())
     if spread < TONED_SPREAD:
-        return Screening(path, False, "sepia", f"one tint, spread {spread:.1f}")
-    return Screening(path, True)
+        return "sepia", f"one tint, spread {spread:.1f}"
+    return None

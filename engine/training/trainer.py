@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
-from engine.color import lab_to_rgb, rgb_to_lab
+from engine.color import lab_to_rgb, lab_to_rgb_keep_lightness, rgb_to_lab
 from engine.devices import pick_device
 from engine.errors import TrainingError
 from engine.modelfile import load_generator
@@ -381,7 +381,9 @@ class Trainer:
             fake_ab = fake_ab.float()
             truth = rgb.float() / 255.0
             l_units = (lightness + 1.0) * 50.0
-            predicted = lab_to_rgb(torch.cat((l_units, fake_ab * 110.0), dim=1))
+            # Out-of-gamut colours are brought in as the app renders them, so these
+            # figures match those of ``colorapp-engine evaluate``.
+            predicted = lab_to_rgb_keep_lightness(torch.cat((l_units, fake_ab * 110.0), dim=1))
             gray = lab_to_rgb(torch.cat((l_units, torch.zeros_like(fake_ab)), dim=1))
             totals["val_l1_ab"] += float((fake_ab - real_ab).abs().mean(dim=(1, 2, 3)).sum()) * 110.0
             totals["val_psnr"] += float(psnr(predicted, truth).sum())
