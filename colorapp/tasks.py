@@ -25,7 +25,7 @@ from engine import catalog
 from engine.catalog import ModelEntry
 from engine.errors import ColorAppError, ExportError, ImageReadError
 from engine.export import export_photo
-from engine.imaging import Photo, load_photo
+from engine.imaging import Photo, load_photo, load_thumbnail
 from engine.inference import Colorizer, RenderSettings
 
 logger = logging.getLogger(__name__)
@@ -172,9 +172,9 @@ def find_photos(paths: Iterable[str | Path]) -> FoundPhotos:
 
 
 def load_preview(item_id: int, path: Path) -> PhotoPreview:
-    """Read a photo to learn its size and make its queue thumbnail."""
-    photo = load_photo(path)
-    return PhotoPreview(item_id=item_id, size=photo.size, thumbnail=photo_thumbnail(photo, THUMBNAIL_SIZE))
+    """Read a photo's size and a reduced copy of it for its queue thumbnail."""
+    small, size = load_thumbnail(path, THUMBNAIL_SIZE)
+    return PhotoPreview(item_id=item_id, size=size, thumbnail=photo_thumbnail(small, THUMBNAIL_SIZE))
 
 
 def load_for_view(item_id: int, path: Path, store: ResultStore) -> LoadedPhoto:

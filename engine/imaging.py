@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +164,9 @@ _ORIENT = {
 }
 
 
+_SWAPS_AXES = frozenset({5, 6, 7, 8})
+
+
 def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
     """Return (H, W, ...) pixels turned upright for an EXIF orientation value (1 to 8)."""
     turn = _ORIENT.get(orientation)
@@ -209,43 +214,13 @@ def _kept_exif(image: Image.Image, path: Path) -> bytes | None:
         return None
 
 
-def load_photo(path: str | Path) -> Photo:
-    """Read an image file as a :class:`Photo` with EXIF orientation applied.
-
-    Embedded ICC profiles are converted to sRGB. A 16-bit RGB TIFF keeps its 16-bit
-    precision unless it has a non-sRGB profile, which is converted at 8-bit precision.
-
-    Raises:
-        ImageReadError: the file is missing, unreadable, too large or not an image.
-    """
-    path = Path(path)
-    sixteen_bit = None
+@contextmanager
+def _read_errors(path: Path) -> Iterator[None]:
+    """Turn what Pillow and tifffile raise on a bad file into ImageReadError with advice."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as opened:
-                width, height = opened.size
-                if width * height > MAX_PIXELS:
-                    raise ImageReadError(
-                        f"{path}: {width}x{height} pixels is over the limit of "
-                        f"{MAX_PIXELS:,}; scale the scan down before colourizing it"
-                    )
-                exif = _kept_exif(opened, path)
-                orientation = _orientation(opened)
-                dpi = opened.info.get("dpi")
-                icc = opened.info.get("icc_profile")
-                info = {"format": opened.format, "mode": opened.mode}
-                if _is_16_bit_rgb_tiff(opened) and (not icc or _is_srgb_profile(icc)):
-                    sixteen_bit = _read_16_bit_tiff(path, orientation)
-                    image = None
-                else:
-                    if _is_16_bit_rgb_tiff(opened):
-                        # NOTE: Pillow's colour management works on 8-bit pixels only.
-                        log.warning(
-                            "%s: converting its ICC profile to sRGB at 8-bit precision", path
-                        )
-                    opened.load()
-                    image = ImageOps.exif_transpose(opened)
+            yield
     except FileNotFoundError:
         raise ImageReadError(f"{path}: file not found; it may have been moved or deleted") from None
     except PermissionError:
@@ -266,6 +241,46 @@ def load_photo(path: str | Path) -> Photo:
             f"{path}: could not decode the image ({error}); the file may be truncated or damaged"
         ) from None
 
+
+def _check_size(image: Image.Image, path: Path) -> None:
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageReadError(
+            f"{path}: {width}x{height} pixels is over the limit of "
+            f"{MAX_PIXELS:,}; scale the scan down before colourizing it"
+        )
+
+
+def load_photo(path: str | Path) -> Photo:
+    """Read an image file as a :class:`Photo` with EXIF orientation applied.
+
+    Embedded ICC profiles are converted to sRGB. A 16-bit RGB TIFF keeps its 16-bit
+    precision unless it has a non-sRGB profile, which is converted at 8-bit precision.
+
+    Raises:
+        ImageReadError: the file is missing, unreadable, too large or not an image.
+    """
+    path = Path(path)
+    sixteen_bit = None
+    with _read_errors(path), Image.open(path) as opened:
+        _check_size(opened, path)
+        exif = _kept_exif(opened, path)
+        orientation = _orientation(opened)
+        dpi = opened.info.get("dpi")
+        icc = opened.info.get("icc_profile")
+        info = {"format": opened.format, "mode": opened.mode}
+        if _is_16_bit_rgb_tiff(opened) and (not icc or _is_srgb_profile(icc)):
+            sixteen_bit = _read_16_bit_tiff(path, orientation)
+            image = None
+        else:
+            if _is_16_bit_rgb_tiff(opened):
+                # NOTE: Pillow's colour management works on 8-bit pixels only.
+                log.warning(
+                    "%s: converting its ICC profile to sRGB at 8-bit precision", path
+                )
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
+
     if sixteen_bit is not None:
         rgb, alpha = sixteen_bit
         bit_depth = 16
@@ -283,3 +298,42 @@ def load_photo(path: str | Path) -> Photo:
         icc_profile=SRGB_ICC_PROFILE if is_srgb else None,
         info=info,
     )
+
+
+def _smoothly_resizable(image: Image.Image) -> Image.Image:
+    """Convert modes that Pillow resizes only by nearest neighbour, or not at all."""
+    if image.mode.startswith("I;16"):
+        return image.convert("I")
+    if image.mode == "PA" or (image.mode == "P" and "transparency" in image.info):
+        return image.convert("RGBA")
+    if image.mode == "P":
+        return image.convert("RGB")
+    if image.mode == "1":
+        return image.convert("L")
+    return image
+
+
+def load_thumbnail(path: str | Path, max_side: int) -> tuple[Photo, tuple[int, int]]:
+    """Read a small upright sRGB copy of an image file, and the full (width, height) upright.
+
+    JPEG files are decoded at a reduced scale, so a large photo costs a fraction of
+    :func:`load_photo`. The copy fits in ``max_side`` x ``max_side``, and 16-bit RGB is
+    read at 8-bit precision; it is for display, not for colourizing.
+
+    Raises:
+        ImageReadError: as :func:`load_photo`.
+    """
+    path = Path(path)
+    with _read_errors(path), Image.open(path) as opened:
+        _check_size(opened, path)
+        width, height = opened.size
+        orientation = _orientation(opened)
+        # For JPEG, this picks the smallest DCT scale that still covers the box.
+        opened.draft("RGB", (max_side, max_side))
+        opened.load()
+        image = _smoothly_resizable(ImageOps.exif_transpose(opened))
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    image, _ = _to_srgb(image, path)
+    rgb, alpha, _ = _float_channels(image)
+    full_size = (height, width) if orientation in _SWAPS_AXES else (width, height)
+    return Photo(rgb=rgb, alpha=alpha, source=path, info={"format": image.format}), full_size

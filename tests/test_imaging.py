@@ -7,7 +7,8 @@ import pytest
 import tifffile
 from PIL import Image, ImageCms
 
-from engine.imaging import SRGB_ICC_PROFILE, apply_orientation, load_photo
+from engine.errors import ImageReadError
+from engine.imaging import SRGB_ICC_PROFILE, apply_orientation, load_photo, load_thumbnail
 from tests.helpers import real_photos
 
 ORIENTATION = 0x0112
@@ -183,3 +184,49 @@ def test_16_bit_grayscale_png_keeps_precision(tmp_path):
 
     assert photo.bit_depth == 16
     assert np.array_equal(np.round(photo.rgb[..., 0] * 65535).astype(np.uint16), values)
+
+
+def _mean_abs_difference(small, photo):
+    reduced = photo.to_pil().convert("RGB").resize(small.size, Image.Resampling.LANCZOS)
+    return np.abs(np.asarray(reduced, dtype=np.float32) / 255.0 - small.rgb).mean()
+
+
+def test_thumbnail_of_large_jpeg_matches_full_read(tmp_path):
+    with Image.open(real_photos()[2]) as image:
+        exif = Image.Exif()
+        exif[ORIENTATION] = 6
+        image.resize((3000, 1688)).save(tmp_path / "large.jpg", quality=92, exif=exif.tobytes(),
+                                        icc_profile=gamma_profile())
+
+    small, size = load_thumbnail(tmp_path / "large.jpg", 96)
+    photo = load_photo(tmp_path / "large.jpg")
+
+    assert size == photo.size == (1688, 3000)
+    assert max(small.size) == 96
+    assert small.size[0] < small.size[1]
+    # Same orientation and colours (ICC-converted) as the full read, shrunk.
+    assert _mean_abs_difference(small, photo) < 0.02
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "L", "I;16", "P", "1"])
+def test_thumbnail_of_png_modes(tmp_path, mode):
+    with Image.open(real_photos()[1]) as image:
+        if mode == "I;16":
+            converted = Image.fromarray(np.asarray(image.convert("L"), dtype=np.uint16) * 257)
+        else:
+            converted = image.convert(mode)
+        converted.save(tmp_path / "photo.png")
+
+    small, size = load_thumbnail(tmp_path / "photo.png", 64)
+    photo = load_photo(tmp_path / "photo.png")
+
+    assert size == photo.size
+    assert (small.alpha is not None) == (mode == "RGBA")
+    assert _mean_abs_difference(small, photo) < 0.03
+
+
+def test_thumbnail_of_broken_file_names_it(tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(real_photos()[0].read_bytes()[:300])
+    with pytest.raises(ImageReadError, match="broken.jpg: could not decode"):
+        load_thumbnail(broken, 96)
