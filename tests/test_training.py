@@ -257,3 +257,20 @@ def test_pause_resume_and_stop_from_another_thread(tmp_path):
     assert controller.steps_while_paused == 0
     assert trainer.step in (3, 4)
     assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["step"] == trainer.step
+
+
+def test_validation_figures_match_evaluate(tmp_path):
+    from engine.evaluation import BASELINE, evaluate
+    from engine.training.export import export_checkpoint
+
+    trainer = _trainer("pix2pix", tmp_path / "run", [], max_steps=2)
+    assert trainer.fit() == "finished"
+    metrics, _ = trainer.evaluate()
+    model, _ = export_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt", tmp_path / "model.safetensors", "m")
+
+    # Screening off: the validation set here is the test photos as they are.
+    result = evaluate({"model": model}, real_photos(), device="cpu", keep_monochrome=True)
+
+    assert metrics["baseline_psnr"] == pytest.approx(result.figures[BASELINE]["rgb_psnr"], abs=1e-3)
+    # The exported file holds fp16 weights, so the model's figure may move slightly.
+    assert metrics["val_psnr"] == pytest.approx(result.figures["model"]["rgb_psnr"], abs=0.01)

@@ -47,6 +47,7 @@ TRAINING_DATA = {
     "folder": "crops/train of the open corpus built by tools/build_corpus.py",
     "corpus": "365 colour photographs from 10 Debian packages (329 training, 36 held out)",
     "photos": "1,636 256x256 crops of the 329 training photographs",
+    "validation_photos": "33 crops of the 36 held-out photographs: those with colour",
     "skipped": "91 crops of one flat tint (sky, wall) or no colour, left out by the colour screening",
     "licences": "public domain, CC0, CC-BY, CC-BY-SA, GPL, LGPL, BSD, Apache-2.0; "
                 "per-photo list in docs/corpus/manifest.csv",
@@ -91,11 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     target = MODELS / f"{args.recipe}.safetensors"
     photos = select_photos(args.val)
     notes = (NOTES / f"{args.recipe}.md").read_text(encoding="utf-8")
-    training_data = dict(TRAINING_DATA, heldout="crops of the 36 held-out photographs that have colour")
     options = dict(
         description=f"{summary} Width 16, trained on a CPU on a small open photo corpus.",
         license=LICENSE,
-        training_data=training_data,
+        training_data=TRAINING_DATA,
     )
     with tempfile.TemporaryDirectory() as folder:
         candidate = Path(folder) / target.name
