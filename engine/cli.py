@@ -96,7 +96,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         from tqdm.contrib.logging import logging_redirect_tqdm
 
         from engine.evaluation import DEFAULT_SPLIT, evaluate, select_photos
-        from engine.evaluation_report import markdown_report
+        from engine.evaluation_report import markdown_report, per_photo_csv
     except ImportError as error:
         # The packaged app leaves out torchvision, which the FID and LPIPS networks need.
         print(f"error: evaluate needs the package {error.name!r}, which this installation "
@@ -143,6 +143,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.output:
         output = Path(args.output)
         write_atomic(output, lambda temporary: temporary.write_text(report, encoding="utf-8"))
+    if args.per_photo:
+        rows = per_photo_csv(result)
+        write_atomic(Path(args.per_photo), lambda temporary: temporary.write_text(rows, encoding="utf-8"))
     return 0
 
 
@@ -237,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--quiet", action="store_true",
                           help="no progress bar (there is none either when stderr is not a terminal)")
     evaluate.add_argument("-o", "--output", help="also write the table and its notes to this Markdown file")
+    evaluate.add_argument("--per-photo", metavar="CSV",
+                          help="also write every photo's figures for each model to this CSV file")
     evaluate.set_defaults(handler=_evaluate)
 
     export = commands.add_parser("export", help="write a checkpoint's generator as a model file")

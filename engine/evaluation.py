@@ -87,6 +87,10 @@ class Evaluation:
     photos: int = 0
     skipped: list[str] = field(default_factory=list)
     """Files that could not be read, each as "path: reason"."""
+    measured: list[Path] = field(default_factory=list)
+    """The photos measured, in the order of ``per_photo``'s lists."""
+    per_photo: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    """Row name -> metric -> one figure per measured photo (every metric except FID)."""
     monochrome: list[tuple[Path, str]] = field(default_factory=list)
     """Photos left out because they have no colour, each with a reason such as "grayscale (mean chroma 2.1)"."""
     unavailable: dict[str, Unavailable] = field(default_factory=dict)
@@ -144,8 +148,10 @@ def predict_lab(model: torch.nn.Module, truth_lab: torch.Tensor) -> torch.Tensor
     return torch.cat((lightness, ab), dim=1)
 
 
-def _batches(files: list[Path], batch_size: int, result: Evaluation, keep_monochrome: bool) -> Iterable[torch.Tensor]:
-    batch = []
+def _batches(
+    files: list[Path], batch_size: int, result: Evaluation, keep_monochrome: bool
+) -> Iterable[tuple[list[Path], torch.Tensor]]:
+    batch, paths = [], []
     for path in files:
         if not keep_monochrome:
             screening = screen_photo(path)
@@ -159,11 +165,12 @@ def _batches(files: list[Path], batch_size: int, result: Evaluation, keep_monoch
             log.warning("skipping %s: %s", path, error)
             result.skipped.append(f"{path}: {error}")
             continue
+        paths.append(path)
         if len(batch) == batch_size:
-            yield torch.stack(batch)
-            batch = []
+            yield paths, torch.stack(batch)
+            batch, paths = [], []
     if batch:
-        yield torch.stack(batch)
+        yield paths, torch.stack(batch)
 
 
 @dataclass
@@ -194,15 +201,14 @@ def _load_feature_networks(
 
 
 class _Tally:
-    """Sums of per-photo figures and feature statistics per row name."""
+    """Per-photo figures and feature statistics per row name."""
 
     def __init__(self) -> None:
-        self.sums: dict[str, dict[str, float]] = {}
+        self.values: dict[str, dict[str, list[float]]] = {}
         self.statistics: dict[tuple[str, str], FeatureStatistics] = {}
 
     def add(self, name: str, metric: str, values: torch.Tensor) -> None:
-        bucket = self.sums.setdefault(name, {})
-        bucket[metric] = bucket.get(metric, 0.0) + float(values.sum())
+        self.values.setdefault(name, {}).setdefault(metric, []).extend(values.double().cpu().tolist())
 
     def add_features(self, name: str, protocol: str, features: torch.Tensor) -> None:
         self.statistics.setdefault((name, protocol), FeatureStatistics(features.shape[1])).update(features)
@@ -240,12 +246,13 @@ def _measure_batch(
 
 
 def _finish(result: Evaluation, tally: _Tally) -> None:
-    """Turn the sums into means and the feature statistics into FIDs."""
+    """Turn the per-photo figures into means and the feature statistics into FIDs."""
     # Models first, then the baseline, then the ground truth's own colourfulness.
     last_rows = {BASELINE: 1, GROUND_TRUTH: 2}
-    names = sorted(tally.sums, key=lambda name: last_rows.get(name, 0))
+    names = sorted(tally.values, key=lambda name: last_rows.get(name, 0))
+    result.per_photo = {name: tally.values[name] for name in names}
     result.figures = {
-        name: {metric: total / result.photos for metric, total in tally.sums[name].items()} for name in names
+        name: {metric: sum(values) / len(values) for metric, values in tally.values[name].items()} for name in names
     }
     if not tally.statistics:
         return
@@ -306,8 +313,9 @@ def evaluate(
     log.info("evaluating %s and the %s on %d photos on %s",
              ", ".join(models) or "no models", BASELINE, len(files), target)
     tally = _Tally()
-    for images in _batches(files, batch_size, result, keep_monochrome):
+    for paths, images in _batches(files, batch_size, result, keep_monochrome):
         _measure_batch(images.to(target), models, networks, tally)
+        result.measured.extend(paths)
         result.photos += images.shape[0]
         if progress is not None:
             progress(result.photos + len(result.skipped) + len(result.monochrome), len(files))

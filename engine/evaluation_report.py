@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from engine.evaluation import EVAL_SIZE, FID_SAMPLE_WARNING, GROUND_TRUTH, Evaluation
+import csv
+import io
+import math
+
+from engine.evaluation import BASELINE, EVAL_SIZE, FID_SAMPLE_WARNING, GROUND_TRUTH, Evaluation
 from engine.fid import FEATURE_DIM
 
 COLUMNS = [
@@ -71,6 +75,7 @@ def _general_notes(evaluation: Evaluation, source: str) -> list[str]:
             f"{_count(len(evaluation.monochrome), 'photo')} without colour (grayscale or one tint) left out, "
             f"as training leaves them out: {names}. Pass --keep-monochrome to include them."
         )
+    notes.extend(_paired_notes(evaluation))
     notes.append(
         "Paper protocol: CIE Lab with the input L kept, scaled to [0, 1] as L/100 and (ab/110 + 1)/2; "
         "FID and LPIPS read these three channels as RGB. RGB protocol: sRGB in [0, 1]."
@@ -99,3 +104,39 @@ def _general_notes(evaluation: Evaluation, source: str) -> list[str]:
         vgg, linear = evaluation.weight_files["lpips"]
         notes.append(f"LPIPS 0.1 on VGG16 with {vgg} and {linear}.")
     return notes
+
+
+def _paired_notes(evaluation: Evaluation) -> list[str]:
+    """Per model: its RGB PSNR minus the baseline's, photo by photo, with the standard error of the mean."""
+    baseline = evaluation.per_photo.get(BASELINE, {}).get("rgb_psnr")
+    if not baseline or len(baseline) < 2:
+        return []
+    notes = []
+    for name, metrics in evaluation.per_photo.items():
+        if name in (BASELINE, GROUND_TRUTH):
+            continue
+        differences = [model - gray for model, gray in zip(metrics["rgb_psnr"], baseline)]
+        count = len(differences)
+        mean = sum(differences) / count
+        spread = math.sqrt(sum((value - mean) ** 2 for value in differences) / (count - 1))
+        higher = sum(value > 0 for value in differences)
+        notes.append(
+            f"{name}: RGB PSNR {mean:+.3f} dB against the grayscale baseline, photo by photo "
+            f"(standard error {spread / math.sqrt(count):.3f} dB); higher on {higher} of {count} photos."
+        )
+    return notes
+
+
+def per_photo_csv(evaluation: Evaluation) -> str:
+    """Return one CSV row per photo and row name, with every per-photo figure."""
+    metrics = sorted({metric for values in evaluation.per_photo.values() for metric in values})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["photo", "model", *metrics])
+    for index, path in enumerate(evaluation.measured):
+        for name, values in evaluation.per_photo.items():
+            writer.writerow([str(path), name, *(
+                f"{values[metric][index]:.4f}" if metric in values else "" for metric in metrics
+            )])
+    return buffer.getvalue()
+

@@ -6,6 +6,7 @@ loading paths run on files of random weights written to a temporary folder.
 """
 
 import csv
+import re
 import shutil
 
 import numpy as np
@@ -425,7 +426,7 @@ def test_cli_evaluate_unreadable_photo_is_skipped(tmp_path, capsys, empty_torch_
     assert "1 unreadable file skipped" in printed
 
 
-def test_photos_without_colour_are_left_out_unless_kept(tmp_path, capsys, empty_torch_home):
+def test_monochrome_photos_left_out(tmp_path, capsys, empty_torch_home):
     colour = real_photos()[0]
     with Image.open(colour) as image:
         image.convert("RGB").save(tmp_path / "colour.png")
@@ -454,3 +455,26 @@ def test_photos_without_colour_are_left_out_unless_kept(tmp_path, capsys, empty_
     code = main(["evaluate", "--models", "pix2pix", "--data", str(tmp_path), "--device", "cpu"])
     assert code == 2
     assert "all 2 photos are grayscale or of one tint" in capsys.readouterr().err
+
+
+def test_per_photo_csv_and_paired_note(tmp_path, capsys, empty_torch_home):
+    photos = real_photos()[:3]
+    csv_path = tmp_path / "figures.csv"
+    code = main(["evaluate", "--models", "pix2pix", "--data", str(photos[0].parent), "--device", "cpu",
+                 "--limit", "3", "--per-photo", str(csv_path)])
+    printed = capsys.readouterr().out
+    assert code == 0
+
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 3 * 3  # three photos, each for pix2pix, the baseline and the ground truth
+    model_rows = [row for row in rows if row["model"] == "pix2pix"]
+    baseline_rows = [row for row in rows if row["model"] == BASELINE]
+    differences = [float(m["rgb_psnr"]) - float(b["rgb_psnr"]) for m, b in zip(model_rows, baseline_rows)]
+    assert [m["photo"] for m in model_rows] == [b["photo"] for b in baseline_rows]
+
+    note = re.search(r"pix2pix: RGB PSNR ([-+]\d+\.\d+) dB against the grayscale baseline, photo by photo "
+                     r"\(standard error \d+\.\d+ dB\); higher on (\d) of 3 photos", printed)
+    assert note is not None
+    assert float(note.group(1)) == pytest.approx(sum(differences) / 3, abs=1e-3)
+    assert int(note.group(2)) == sum(value > 0 for value in differences)

@@ -272,5 +272,5 @@ def test_validation_figures_match_evaluate(tmp_path):
     result = evaluate({"model": model}, real_photos(), device="cpu", keep_monochrome=True)
 
     assert metrics["baseline_psnr"] == pytest.approx(result.figures[BASELINE]["rgb_psnr"], abs=1e-3)
-    # The exported file holds fp16 weights, so the model's figure may move slightly.
+    # The exported file stores fp16 weights, so the model's figure may move slightly.
     assert metrics["val_psnr"] == pytest.approx(result.figures["model"]["rgb_psnr"], abs=0.01)

@@ -9,7 +9,8 @@ Usage: python tools/ship_model.py RECIPE CHECKPOINT [--val DIR] [--force]
 3. The figures go into the model's metadata, so the card and the file agree.
 4. resources/models/RECIPE.safetensors is replaced only when the candidate's RGB
    PSNR beats the shipped file's on the same photos (``--force`` overrides this),
-   and the card is written beside it with the notes of tools/model_notes/RECIPE.md.
+   and the card is written beside it with the notes of tools/model_notes/RECIPE.md
+   and tools/model_notes/corpus.md.
 
 Choose CHECKPOINT by the run's metrics.jsonl and a contact sheet
 (tools/contact_sheet.py), not simply the last one.
@@ -29,6 +30,8 @@ if str(REPO_ROOT) not in sys.path:
 
 from engine.evaluation import BASELINE, GROUND_TRUTH, evaluate, select_photos  # noqa: E402
 from engine.modelcard import write_card  # noqa: E402
+from engine.modelinfo import read_model_info  # noqa: E402
+from engine.training.checkpoint import load_checkpoint  # noqa: E402
 from engine.training.export import export_checkpoint  # noqa: E402
 
 MODELS = REPO_ROOT / "resources" / "models"
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("recipe", choices=sorted(NAMES))
     parser.add_argument("checkpoint", type=Path, help="a step_*.pt file of the recipe's run")
     parser.add_argument("--val", type=Path, default=DEFAULT_VAL, help="held-out photos (default %(default)s)")
+    parser.add_argument("--base-model", type=Path,
+                        help="the model file the run was fine-tuned from (--init-model), for the card's history")
     parser.add_argument("--force", action="store_true", help="replace the shipped file even if it measures better")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -91,11 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     name, summary = NAMES[args.recipe]
     target = MODELS / f"{args.recipe}.safetensors"
     photos = select_photos(args.val)
-    notes = (NOTES / f"{args.recipe}.md").read_text(encoding="utf-8")
+    notes = "\n\n".join(
+        (NOTES / name).read_text(encoding="utf-8").strip() for name in (f"{args.recipe}.md", "corpus.md")
+    )
     options = dict(
         description=f"{summary} Width 16, trained on a CPU on a small open photo corpus.",
         license=LICENSE,
-        training_data=TRAINING_DATA,
+        training_data=dict(TRAINING_DATA, **_history(args.base_model, args.checkpoint)),
     )
     with tempfile.TemporaryDirectory() as folder:
         candidate = Path(folder) / target.name
@@ -119,6 +126,22 @@ def main(argv: list[str] | None = None) -> int:
     card = write_card(target, info, parameters=_parameters(target), notes=notes)
     print(f"wrote {target} and {card}")
     return 0
+
+
+def _history(base_model: Path | None, checkpoint: Path) -> dict[str, str]:
+    """Card facts about the weights a fine-tuning run started from, if it started from a model."""
+    if base_model is None:
+        return {}
+    base = read_model_info(base_model)
+    base_steps = int(base.training_data.get("steps", 0))
+    base_images = int(base.training_data.get("images_seen", 0))
+    state = load_checkpoint(checkpoint)
+    steps, images = state["step"], state["step"] * state["recipe"]["batch_size"]
+    return {
+        "started_from": f"{base.recipe} weights after {base_steps:,} steps ({base_images:,} images)",
+        "steps_in_total": f"{base_steps + steps:,} ({base_steps:,} before, {steps:,} in this run)",
+        "images_seen_in_total": f"{base_images + images:,}",
+    }
 
 
 def _parameters(path: Path) -> int:
