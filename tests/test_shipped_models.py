@@ -20,9 +20,10 @@ from tests.helpers import real_photos
 
 SHIPPED = {"pix2pix": "unet", "pix2pix-class": "unet-class", "wgan-gp-class": "unet-class"}
 SIZE_LIMIT = 40 * 1024 * 1024
+# The recipe's losses and optimiser settings; a fine-tuning stage may run fewer epochs.
 RECIPE_FIELDS = (
     "adversarial", "reconstruction", "adversarial_weight", "reconstruction_weight", "classification_weight",
-    "critic_steps", "gradient_penalty_weight", "generator_lr", "discriminator_lr", "epochs", "batch_size",
+    "critic_steps", "gradient_penalty_weight", "generator_lr", "discriminator_lr", "beta1", "batch_size",
 )
 
 
