@@ -10,6 +10,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from colorapp.widgets.compare_grid import MAX_COMPARE_MODELS, choose_compare_models
+from engine.catalog import ModelCatalog
 from tests.conftest import COLORIZE_TIMEOUT_MS
 
 pytestmark = pytest.mark.usefixtures("no_leftover_threads")
@@ -25,7 +26,7 @@ def _wheel(widget, position: QPointF, notches: int) -> None:
 
 @pytest.fixture
 def grid(gui, gray_photo, untrained_user_models):
-    """The compare grid of the gray photo with the shipped model and two user models, all filled in."""
+    """The compare grid of the gray photo with the shipped models and user models, up to its limit, all filled in."""
     gui.tab.reload_models()
     photo = gui.open_and_show(gray_photo)
     with gui.qtbot.waitSignal(gui.tab.compare_finished, timeout=COLORIZE_TIMEOUT_MS):
@@ -39,7 +40,8 @@ def test_grid_shows_each_model(grid, untrained_user_models):
     dialog, photo = grid
 
     assert [pane.title() for pane in dialog.panes()][0] == "Original"
-    assert list(dialog.model_panes) == ["pix2pix", *untrained_user_models]
+    shipped = [entry.key for entry in ModelCatalog().entries() if entry.shipped]
+    assert list(dialog.model_panes) == [*shipped, *untrained_user_models][:MAX_COMPARE_MODELS]
     for pane in dialog.model_panes.values():
         assert pane.image() is not None
         assert (pane.image().width(), pane.image().height()) == photo.size
@@ -108,7 +110,11 @@ def test_choose_compare_models_order(main_window, untrained_user_models):
     by_key = {entry.key: entry for entry in entries}
 
     chosen = choose_compare_models(entries, by_key[untrained_user_models[1]])
-    assert [entry.key for entry in chosen] == ["pix2pix", untrained_user_models[1], untrained_user_models[0]]
+    shipped = [entry.key for entry in entries if entry.shipped]
+    expected = [*shipped, untrained_user_models[1], untrained_user_models[0]][:MAX_COMPARE_MODELS]
+    assert [entry.key for entry in chosen] == expected
+    # Beside the shipped models there is room for the current user model.
+    assert untrained_user_models[1] in [entry.key for entry in chosen]
 
     extra = [dataclasses.replace(by_key[untrained_user_models[0]], key=f"user:extra{number}") for number in range(4)]
     assert len(choose_compare_models(entries + extra, None)) == MAX_COMPARE_MODELS
