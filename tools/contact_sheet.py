@@ -3,7 +3,8 @@
 Usage: python tools/contact_sheet.py --data DIR --models pix2pix [more] -o sheet.png [--count 8]
 
 Each row is one photo of DIR at 256x256; the columns are the grayscale input, the
-ground truth, then one column per model.
+ground truth, then one column per model. Photos without colour are left out, as
+``colorapp-engine evaluate`` leaves them out.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if str(REPO_ROOT) not in sys.path:
 from engine.catalog import ModelCatalog  # noqa: E402
 from engine.color import lab_to_rgb_keep_lightness, rgb_to_lab  # noqa: E402
 from engine.data.photo_folder import find_images  # noqa: E402
+from engine.data.screening import MONOCHROME_REASONS, screen_photo  # noqa: E402
 from engine.evaluation import EVAL_SIZE, load_eval_image, predict_lab  # noqa: E402
 from engine.modelfile import load_generator  # noqa: E402
 
@@ -51,9 +53,14 @@ def main() -> None:
     parser.add_argument("-o", "--output", required=True, type=Path)
     parser.add_argument("--count", type=int, default=8, help="photos (rows) on the sheet")
     parser.add_argument("--skip", type=int, default=0, help="photos to skip at the start of DIR")
+    parser.add_argument("--keep-monochrome", action="store_true",
+                        help="also show grayscale and single-tint photos, left out as evaluate leaves them out")
     args = parser.parse_args()
 
-    files = find_images(args.data)[args.skip : args.skip + args.count]
+    files = find_images(args.data)
+    if not args.keep_monochrome:
+        files = [path for path in files if screen_photo(path).reason not in MONOCHROME_REASONS]
+    files = files[args.skip : args.skip + args.count]
     models = [(name, load_generator(_resolve(name))[0]) for name in args.models]
     titles = ["input", "ground truth"] + [name if not name.endswith(".safetensors") else Path(name).stem
                                           for name, _ in models]
