@@ -1,6 +1,6 @@
 """Ship a training checkpoint as a default model: export, measure, compare, write the card.
 
-Usage: python tools/ship_model.py RECIPE CHECKPOINT [--val DIR] [--force]
+Usage: python tools/ship_model.py RECIPE CHECKPOINT [--base-model FILE] [--val DIR] [--force]
 
 1. The checkpoint's generator is exported as an fp16 model file in a temporary folder.
 2. ``engine.evaluation`` measures it and the grayscale baseline on the held-out
@@ -57,7 +57,6 @@ TRAINING_DATA = {
 }
 LICENSE = "CC-BY-SA-4.0"
 
-log = logging.getLogger("ship_model")
 
 
 def measure(model: Path, photos: list[Path]) -> dict[str, float | int]:
