@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("-o", "--output", required=True, type=Path)
     parser.add_argument("--count", type=int, default=8, help="photos (rows) on the sheet")
     parser.add_argument("--skip", type=int, default=0, help="photos to skip at the start of DIR")
+    parser.add_argument("--tile", type=int, default=EVAL_SIZE, help="width of each picture on the sheet, in pixels")
     parser.add_argument("--keep-monochrome", action="store_true",
                         help="also show grayscale and single-tint photos, left out as evaluate leaves them out")
     args = parser.parse_args()
@@ -65,10 +66,11 @@ def main() -> None:
     titles = ["input", "ground truth"] + [name if not name.endswith(".safetensors") else Path(name).stem
                                           for name, _ in models]
     columns = len(titles)
-    sheet = Image.new("RGB", (columns * EVAL_SIZE, LABEL_HEIGHT + len(files) * EVAL_SIZE), "white")
+    size = args.tile
+    sheet = Image.new("RGB", (columns * size, LABEL_HEIGHT + len(files) * size), "white")
     draw = ImageDraw.Draw(sheet)
     for column, title in enumerate(titles):
-        draw.text((column * EVAL_SIZE + 6, 5), title, fill="black")
+        draw.text((column * size + 6, 5), title, fill="black")
 
     for row, path in enumerate(files):
         truth = load_eval_image(path)[None]
@@ -77,10 +79,11 @@ def main() -> None:
         tiles = [gray[0], truth[0]]
         for _, model in models:
             tiles.append(lab_to_rgb_keep_lightness(predict_lab(model, truth_lab))[0])
-        top = LABEL_HEIGHT + row * EVAL_SIZE
+        top = LABEL_HEIGHT + row * size
         for column, tile in enumerate(tiles):
-            sheet.paste(_to_image(tile), (column * EVAL_SIZE, top))
-    sheet.save(args.output)
+            picture = _to_image(tile).resize((size, size), Image.Resampling.LANCZOS)
+            sheet.paste(picture, (column * size, top))
+    sheet.save(args.output, optimize=True)
     print(args.output)
 
 
