@@ -15,8 +15,8 @@ Colourfulness (Hasler and Suesstrunk, 2003) is measured on the sRGB prediction a
 for reference, on the ground truth.
 
 Photos without colour (grayscale, or a single tint such as sepia) are left out by
-default, with the rule that screens training photos: they cannot show whether a
-model finds the right colours, and Saccaro (2023) removes grayscale photos from
+default, by the rule that screens training photos, because they cannot show whether
+a model finds the right colours. Saccaro (2023) also removes grayscale photos from
 Places205 before splitting it.
 
 FID and LPIPS need pretrained weights (see engine.fid and engine.lpips). Without
@@ -290,8 +290,8 @@ def evaluate(
     """Evaluate each named model file and the grayscale baseline on ``files``.
 
     Photos without colour are left out and listed in ``Evaluation.monochrome``
-    unless ``keep_monochrome`` is set. Weight paths left as None are looked for in the torch hub cache, and a metric
-    whose weights are missing gets an entry in ``Evaluation.unavailable``. A weight
+    unless ``keep_monochrome`` is set. Weight paths left as None are looked for in
+    the torch hub cache, and a metric whose weights are missing gets an entry in ``Evaluation.unavailable``. A weight
     path that is given but missing or invalid raises ColorAppError. ``progress`` is
     called after each batch with (photos done or skipped, photos in total).
     """

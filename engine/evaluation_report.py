@@ -139,4 +139,3 @@ def per_photo_csv(evaluation: Evaluation) -> str:
                 f"{values[metric][index]:.4f}" if metric in values else "" for metric in metrics
             )])
     return buffer.getvalue()
-

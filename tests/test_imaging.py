@@ -191,7 +191,7 @@ def _mean_abs_difference(small, photo):
     return np.abs(np.asarray(reduced, dtype=np.float32) / 255.0 - small.rgb).mean()
 
 
-def test_thumbnail_of_large_jpeg_matches_full_read(tmp_path):
+def test_large_jpeg_thumbnail_matches_photo(tmp_path):
     with Image.open(real_photos()[2]) as image:
         exif = Image.Exif()
         exif[ORIENTATION] = 6
@@ -225,7 +225,7 @@ def test_thumbnail_of_png_modes(tmp_path, mode):
     assert _mean_abs_difference(small, photo) < 0.03
 
 
-def test_thumbnail_of_broken_file_names_it(tmp_path):
+def test_broken_file_thumbnail_error(tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(real_photos()[0].read_bytes()[:300])
     with pytest.raises(ImageReadError, match="broken.jpg: could not decode"):

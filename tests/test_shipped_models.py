@@ -70,7 +70,7 @@ def test_shipped_model_metadata_and_card(recipe):
 
 
 @pytest.mark.parametrize("recipe", sorted(SHIPPED))
-def test_shipped_model_colourizes_a_real_photo(tmp_path, recipe):
+def test_shipped_model_colourizes_photo(tmp_path, recipe):
     source = real_photos()[2]
     gray_path = tmp_path / "gray.png"
     with Image.open(source) as image:

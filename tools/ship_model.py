@@ -58,21 +58,23 @@ TRAINING_DATA = {
 LICENSE = "CC-BY-SA-4.0"
 
 
-
-def measure(model: Path, photos: list[Path]) -> dict[str, float | int]:
-    """Return the held-out figures of ``model`` and of the baseline, as stored in the metadata."""
-    result = evaluate({"model": model}, photos, device="cpu")
-    model_figures, baseline = result.figures["model"], result.figures[BASELINE]
+def measure(models: dict[str, Path], photos: list[Path]) -> dict[str, dict[str, float | int]]:
+    """Return the held-out figures of each named model, with the baseline's, as stored in the metadata."""
+    result = evaluate(models, photos, device="cpu")
+    baseline = result.figures[BASELINE]
     return {
-        "heldout_photos": result.photos,
-        "rgb_psnr": model_figures["rgb_psnr"],
-        "rgb_ssim": model_figures["rgb_ssim"],
-        "paper_psnr": model_figures["paper_psnr"],
-        "paper_ssim": model_figures["paper_ssim"],
-        "colourfulness": model_figures["colourfulness"],
-        "baseline_rgb_psnr": baseline["rgb_psnr"],
-        "baseline_rgb_ssim": baseline["rgb_ssim"],
-        "truth_colourfulness": result.figures[GROUND_TRUTH]["colourfulness"],
+        name: {
+            "heldout_photos": result.photos,
+            "rgb_psnr": result.figures[name]["rgb_psnr"],
+            "rgb_ssim": result.figures[name]["rgb_ssim"],
+            "paper_psnr": result.figures[name]["paper_psnr"],
+            "paper_ssim": result.figures[name]["paper_ssim"],
+            "colourfulness": result.figures[name]["colourfulness"],
+            "baseline_rgb_psnr": baseline["rgb_psnr"],
+            "baseline_rgb_ssim": baseline["rgb_ssim"],
+            "truth_colourfulness": result.figures[GROUND_TRUTH]["colourfulness"],
+        }
+        for name in models
     }
 
 
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val", type=Path, default=DEFAULT_VAL, help="held-out photos (default %(default)s)")
     parser.add_argument("--base-model", type=Path,
                         help="the model file the run was fine-tuned from (--init-model), for the card's history")
-    parser.add_argument("--force", action="store_true", help="replace the shipped file even if it measures better")
+    parser.add_argument("--force", action="store_true", help="replace the shipped file even when it measures better")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     target = MODELS / f"{args.recipe}.safetensors"
     photos = select_photos(args.val)
     notes = "\n\n".join(
-        (NOTES / name).read_text(encoding="utf-8").strip() for name in (f"{args.recipe}.md", "corpus.md")
+        (NOTES / file_name).read_text(encoding="utf-8").strip() for file_name in (f"{args.recipe}.md", "corpus.md")
     )
     options = dict(
         description=f"{summary} Width 16, trained on a CPU on a small open photo corpus.",
@@ -106,21 +108,26 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         candidate = Path(folder) / target.name
         export_checkpoint(args.checkpoint, candidate, name, **options)
-        metrics = measure(candidate, photos)
+        # One pass measures the candidate and the shipped file on the same photos.
+        compared = {"candidate": candidate}
+        if target.exists() and not args.force:
+            compared["shipped"] = target
+        figures = measure(compared, photos)
+        metrics = figures["candidate"]
         print(f"candidate {args.checkpoint.name}: {describe(metrics)}")
         if metrics["rgb_psnr"] <= metrics["baseline_rgb_psnr"]:
             print("warning: the candidate does not beat the grayscale baseline in RGB PSNR")
         if metrics["colourfulness"] < metrics["truth_colourfulness"] / 2:
             print("warning: the candidate has less than half the ground truth's colourfulness")
 
-        if target.exists() and not args.force:
-            shipped = measure(target, photos)
+        if "shipped" in figures:
+            shipped = figures["shipped"]
             print(f"shipped {target.name}: {describe(shipped)}")
             if shipped["rgb_psnr"] >= metrics["rgb_psnr"]:
                 print("kept the shipped file: the candidate is not better in RGB PSNR (--force replaces it)")
                 return 1
 
-    # save_generator writes atomically: the shipped file is whole, old or new.
+    # save_generator writes atomically, so the shipped file is either the old one or the new one.
     _, info = export_checkpoint(args.checkpoint, target, name, metrics=metrics, **options)
     card = write_card(target, info, parameters=_parameters(target), notes=notes)
     print(f"wrote {target} and {card}")

@@ -24,7 +24,7 @@ TONED_SPREAD = 3.0
 single-tint photo (sepia, cyanotype): it has chroma but no colour to learn."""
 THUMBNAIL = 96
 MONOCHROME_REASONS = ("grayscale", "sepia")
-"""The reasons that mean a readable photo has no colour to learn from or to compare with."""
+"""Screening reasons of a readable photo that has no colour to learn from or to compare with."""
 
 
 @dataclass(frozen=True)
@@ -61,18 +61,10 @@ def screen_photo(path: Path) -> Screening:
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         return Screening(path, False, "broken", str(error))
 
-    verdict = monochrome_verdict(ab)
-    if verdict is not None:
-        return Screening(path, False, *verdict)
-    return Screening(path, True)
-
-
-def monochrome_verdict(ab: np.ndarray) -> tuple[str, str] | None:
-    """Return ("grayscale" or "sepia", detail) when the (N, 2) ab samples hold no colour to learn, else None."""
     chroma = float(np.linalg.norm(ab, axis=1).mean())
     if chroma < GRAYSCALE_CHROMA:
-        return "grayscale", f"mean chroma {chroma:.1f}"
+        return Screening(path, False, "grayscale", f"mean chroma {chroma:.1f}")
     spread = float(np.linalg.norm(ab - ab.mean(axis=0), axis=1).mean())
     if spread < TONED_SPREAD:
-        return "sepia", f"one tint, spread {spread:.1f}"
-    return None
+        return Screening(path, False, "sepia", f"one tint, spread {spread:.1f}")
+    return Screening(path, True)
